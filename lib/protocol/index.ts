@@ -1,0 +1,3 @@
+export * from "./errors";
+export * from "./login";
+export * from "./siwe";

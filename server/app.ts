@@ -1,0 +1,143 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { EventEmitter } from "node:events";
+import { mkdir } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
+import type { Config } from "./config";
+import { createLogger, type Logger } from "./logger";
+import { publishAppContext, type AppContext } from "./context";
+import { migrateDatabase } from "./db/migrate";
+import { createDb } from "./db/client";
+import { upsertUserOnLogin } from "./db/users";
+import { createStores } from "./store";
+import { createSignatureVerifier } from "./crypto/secp256k1";
+import { loadOrCreateSigningKey } from "./tokens/keys";
+import { createLoginService } from "./login/login-service";
+import { createExpiryTimers } from "./login/expiry-timers";
+import { createSocketServer } from "./realtime/socket-server";
+import { emitLoginState, registerLoginHandlers } from "./realtime/login-handlers";
+import { createApiRouter, isApiPath } from "./http/router";
+
+export interface RunningApp {
+  ctx: AppContext;
+  /** The address it listens on, e.g. http://127.0.0.1:3000 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Serve pages with Next (default true); API-only processes skip it. */
+  withPages?: boolean;
+}
+
+/** config -> db -> stores -> Socket.IO -> API router -> Next -> listen. */
+export async function startApp(config: Config, options: StartOptions = {}): Promise<RunningApp> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        log.warn({ err }, "cleanup failed");
+      }
+    }
+  };
+  try {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const migrated = await migrateDatabase({ url: config.databaseUrl, log: (msg) => log.info(msg) });
+    if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, "database migrated");
+    const database = await createDb({ url: config.databaseUrl });
+    cleanups.push(() => database.close());
+    const stores = await createStores({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+    cleanups.push(() => stores.close());
+    const verifier = await createSignatureVerifier(config.cryptoBackend);
+    log.info({ backend: verifier.backend }, `signature recovery: ${verifier.backend === "native" ? "native libsecp256k1" : "pure JS"}`);
+    const signingKey = await loadOrCreateSigningKey(config.dataDir);
+
+    const httpServer = createServer();
+    const sockets = await createSocketServer(httpServer, config, log);
+    cleanups.push(() => sockets.close());
+    const io = sockets.io;
+
+    let login: AppContext["login"] | undefined;
+    const expiryTimers = createExpiryTimers((sessionId) => {
+      login?.expireIfDue(sessionId).catch((err) => log.warn({ err }, "expiry check failed"));
+    });
+    cleanups.push(() => expiryTimers.close());
+    login = createLoginService({
+      config,
+      store: stores.loginSessions,
+      verifier,
+      notify: (event) => emitLoginState(io, event),
+      onApproved: async ({ address, ip, userAgent }) => {
+        const user = await upsertUserOnLogin(database.prisma, { address, ip, userAgent, method: "qr" });
+        return { userId: user.id };
+      },
+      scheduleExpiry: (sessionId, at) => expiryTimers.schedule(sessionId, at),
+    });
+
+    const ctx: AppContext = { config, log, db: database.prisma, stores, verifier, signingKey, login, expiryTimers, io };
+    registerLoginHandlers(ctx);
+    const api = getRequestListener(createApiRouter(ctx).fetch);
+
+    let pages: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void = (_req, res) => {
+      res.writeHead(404, { "content-type": "text/plain" }).end("Pages are not served by this process (API only).\n");
+    };
+    if (options.withPages ?? true) {
+      // Next only sees its own upgrades (HMR); Socket.IO keeps /socket.io.
+      const nextUpgrades = new EventEmitter();
+      httpServer.on("upgrade", (req, socket, head) => {
+        if (req.url?.startsWith("/_next/")) nextUpgrades.emit("upgrade", req, socket, head);
+      });
+      const { default: next } = await import("next");
+      const nextApp = next({
+        dev: config.isDev,
+        dir: process.cwd(),
+        hostname: config.domain.split(":")[0],
+        port: config.port,
+        httpServer: nextUpgrades as unknown as import("node:http").Server,
+      });
+      await nextApp.prepare();
+      cleanups.push(() => nextApp.close());
+      pages = nextApp.getRequestHandler();
+    }
+
+    httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      const url = req.url ?? "/";
+      const pathEnd = url.indexOf("?");
+      const pathname = pathEnd === -1 ? url : url.slice(0, pathEnd);
+      if (isApiPath(pathname) || pathname === "/api/health") {
+        void api(req, res);
+        return;
+      }
+      Promise.resolve(pages(req, res)).catch((err) => {
+        log.error({ err, path: pathname }, "page handler failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+
+    publishAppContext(ctx);
+    cleanups.push(() => publishAppContext(undefined));
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeAllConnections();
+        }),
+    );
+    const address = httpServer.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    log.info({ url, publicUrl: config.publicUrl, stores: stores.kind, database: config.databaseProvider }, "listening");
+    return { ctx, url, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

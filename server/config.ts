@@ -1,0 +1,122 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The one reader of process.env. Every variable is documented in .env.example;
+ * a bad value stops the process with a readable message before anything starts.
+ */
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .transform((v) => v === "true" || v === "1")
+  .optional();
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ALLOWED_ORIGINS: z.string().optional(),
+  DATA_DIR: z.string().min(1).default(".data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, "must start with file: (SQLite) or postgresql://")
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .optional(),
+  REDIS_PREFIX: z.string().max(64).default("wl:"),
+  APP_NAME: z.string().min(1).max(100).default("Wallet Login"),
+  LOGIN_TTL_SECONDS: int(10, 3600).default(120),
+  CHAIN_ID: int(1, Number.MAX_SAFE_INTEGER).default(1),
+  ACCESS_TOKEN_TTL_SECONDS: int(30, 900).default(900),
+  REFRESH_TOKEN_TTL_DAYS: int(1, 365).default(30),
+  RATE_LIMIT_LOGIN_START_PER_SOCKET: int(1, 1_000_000).default(10),
+  RATE_LIMIT_LOGIN_START_PER_IP: int(1, 1_000_000).default(60),
+  RATE_LIMIT_AUTH_PER_IP: int(1, 1_000_000).default(120),
+  TRUST_PROXY: bool,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
+  API_ONLY: bool,
+});
+
+export interface Config {
+  env: "development" | "production" | "test";
+  isDev: boolean;
+  port: number;
+  host: string;
+  /** Origin the QR codes point at, without a trailing slash. */
+  publicUrl: string;
+  /** host[:port] of publicUrl: the EIP-4361 domain. */
+  domain: string;
+  allowedOrigins: string[];
+  dataDir: string;
+  databaseUrl: string;
+  databaseProvider: "sqlite" | "postgresql";
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  appName: string;
+  loginTtlMs: number;
+  chainId: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlMs: number;
+  rateLimits: { loginStartPerSocket: number; loginStartPerIp: number; authPerIp: number; windowMs: number };
+  trustProxy: boolean;
+  logLevel: string;
+  cryptoBackend: "auto" | "native" | "js";
+  apiOnly: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration (see .env.example):\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  const url = new URL(publicUrl);
+  if (url.pathname !== "/" || url.search || url.hash) {
+    throw new ConfigError("Invalid configuration (see .env.example):\n  PUBLIC_URL: must be an origin, without path");
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "app.db")}`;
+  const allowedOrigins = (e.ALLOWED_ORIGINS ?? url.origin)
+    .split(",")
+    .map((o) => o.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
+  return {
+    env: e.NODE_ENV,
+    isDev: e.NODE_ENV !== "production",
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: url.origin,
+    domain: url.host,
+    allowedOrigins,
+    dataDir,
+    databaseUrl,
+    databaseProvider: databaseUrl.startsWith("file:") ? "sqlite" : "postgresql",
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    appName: e.APP_NAME,
+    loginTtlMs: e.LOGIN_TTL_SECONDS * 1000,
+    chainId: e.CHAIN_ID,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlMs: e.REFRESH_TOKEN_TTL_DAYS * 86_400_000,
+    rateLimits: {
+      loginStartPerSocket: e.RATE_LIMIT_LOGIN_START_PER_SOCKET,
+      loginStartPerIp: e.RATE_LIMIT_LOGIN_START_PER_IP,
+      authPerIp: e.RATE_LIMIT_AUTH_PER_IP,
+      windowMs: 60_000,
+    },
+    trustProxy: e.TRUST_PROXY ?? false,
+    logLevel: e.LOG_LEVEL,
+    cryptoBackend: e.CRYPTO_BACKEND,
+    apiOnly: e.API_ONLY ?? false,
+  };
+}

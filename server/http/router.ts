@@ -1,0 +1,54 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { HttpBindings } from "@hono/node-server";
+import { MAX_AUTH_BODY_BYTES } from "../../lib/protocol/login";
+import type { AppContext } from "../context";
+import { randomBase64url } from "../crypto/random";
+import { sendError } from "./respond";
+import { createLoginRoutes } from "./routes/login";
+import { createAuthRoutes } from "./routes/auth";
+import { createMeRoutes } from "./routes/me";
+import { createJwks } from "../tokens/keys";
+
+export type ApiEnv = {
+  Bindings: HttpBindings;
+  Variables: { auth: { userId: string; address: string } };
+};
+
+/** Paths the API router owns; everything else goes to Next. */
+export function isApiPath(pathname: string): boolean {
+  return pathname.startsWith("/api/") || pathname.startsWith("/apps/") || pathname.startsWith("/.well-known/");
+}
+
+/**
+ * The HTTP API: one Hono router ahead of Next (hot paths never go through Next).
+ * Unexpected errors are logged once here with a request id and answered with a
+ * generic 500; expected outcomes are mapped to PROTOCOL.md codes by each route.
+ */
+export function createApiRouter(ctx: AppContext) {
+  const app = new Hono<ApiEnv>();
+  const jwks = createJwks([ctx.signingKey]);
+
+  app.use(
+    "*",
+    bodyLimit({ maxSize: MAX_AUTH_BODY_BYTES, onError: (c) => sendError(c, "payload_too_large") }),
+  );
+
+  app.get("/api/health", (c) =>
+    c.json({ ok: true, stores: ctx.stores.kind, database: ctx.config.databaseProvider, crypto: ctx.verifier.backend }),
+  );
+  app.get("/.well-known/jwks.json", (c) =>
+    c.json(jwks, 200, { "Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*" }),
+  );
+  app.route("/api/login", createLoginRoutes(ctx));
+  app.route("/api/auth", createAuthRoutes(ctx));
+  app.route("/api/me", createMeRoutes(ctx));
+
+  app.notFound((c) => sendError(c, "not_found"));
+  app.onError((err, c) => {
+    const requestId = randomBase64url(9);
+    ctx.log.error({ requestId, err, method: c.req.method, path: c.req.path }, "unhandled error");
+    return c.json({ error: { code: "internal_error", message: `Something went wrong (request ${requestId}).` } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,300 @@
+/**
+ * Login sessions (PROTOCOL.md section 1).
+ * - Identifiers: sessionId 128 random bits, nonce 96+ bits alphanumeric, browserSecret
+ *   256 bits of which only the SHA-256 is stored, one-time code 256 bits living 60 s.
+ * - One try per QR: any 401 on an open session ends it as `denied` with that reason.
+ * - Cheap checks (state, fields, match code) run before any elliptic-curve work.
+ * - Expiry is checked on every access, and a timer pushes it to the browser.
+ * - Every change of state is one compare-and-set in the store, so exactly one of
+ *   several racing answers wins, on one node or many.
+ */
+import type { LoginRequest, LoginState, LoginStateEvent, SessionStatus, StartedSession } from "../../lib/protocol/login";
+import type { AuthBody } from "../../lib/protocol/login";
+import type { ErrorCode } from "../../lib/protocol/errors";
+import { parseSiweMessage } from "../../lib/protocol/siwe";
+import type { Config } from "../config";
+import type { LoginSessionRecord, LoginSessionStore, TransitionRequest } from "../store/types";
+import { generateMatchChoices, randomAlphanumeric, randomBase64url, sha256Base64url, timingSafeEqualString } from "../crypto/random";
+import { recoverPersonalSign } from "../crypto/eip191";
+import type { SignatureVerifier } from "../crypto/secp256k1";
+import { isOpenState, statesLeadingTo } from "./state-machine";
+
+export const CODE_TTL_MS = 60_000;
+export const CLOCK_SKEW_MS = 60_000;
+/** Closed sessions stay readable this long, so late callers learn "closed", not "unknown". */
+const KEEP_AFTER_END_MS = 120_000;
+
+export type Outcome<T> = ({ ok: true } & T) | { ok: false; code: ErrorCode };
+
+export interface ApprovedLogin {
+  sessionId: string;
+  address: string;
+  requiredClaims: string[];
+  /** Who answered: the wallet's IP and user agent, for the login event. */
+  ip?: string;
+  userAgent?: string;
+}
+
+export interface LoginServiceDeps {
+  config: Pick<Config, "publicUrl" | "domain" | "appName" | "chainId" | "loginTtlMs">;
+  store: LoginSessionStore;
+  verifier: SignatureVerifier;
+  /** Pushes a state change to the browser sockets holding the session (any node). */
+  notify: (event: LoginStateEvent) => void;
+  /** Called once the session is approved, before the browser hears of it: creates or updates the user. */
+  onApproved: (login: ApprovedLogin) => Promise<{ userId: string }>;
+  /** Asks for a call of `expireIfDue(sessionId)` at `at` (epoch ms). */
+  scheduleExpiry: (sessionId: string, at: number) => void;
+  now?: () => number;
+}
+
+export function createLoginService(deps: LoginServiceDeps) {
+  const { config, store, verifier, notify } = deps;
+  const now = deps.now ?? Date.now;
+  const requestUriOf = (sessionId: string) => `${config.publicUrl}/api/login/requests/${sessionId}`;
+
+  async function transition(id: string, request: TransitionRequest) {
+    const result = await store.transition(id, request);
+    if (result.ok) {
+      const s = result.session;
+      notify({
+        sessionId: s.id,
+        state: s.state,
+        ...(s.reason ? { reason: s.reason } : {}),
+        ...(s.state === "approved" && s.code ? { code: s.code } : {}),
+      });
+    }
+    return result;
+  }
+
+  /** Reads a session, ending it as `expired` first if its time has run out. */
+  async function load(id: string): Promise<LoginSessionRecord | null> {
+    const session = await store.get(id);
+    if (!session) return null;
+    const t = now();
+    const isLapsed =
+      (isOpenState(session.state) && t >= session.expiresAt) ||
+      (session.state === "approved" && t >= (session.codeExpiresAt ?? session.expiresAt));
+    if (!isLapsed) return session;
+    const ended = await transition(id, {
+      from: [session.state],
+      to: "expired",
+      patch: { reason: "session_expired" },
+    });
+    return ended.session;
+  }
+
+  function closedCode(session: LoginSessionRecord): ErrorCode {
+    return session.state === "expired" ? "session_expired" : "session_closed";
+  }
+
+  /** Any 401 on an open session ends it: one try per QR. */
+  async function refuse(session: LoginSessionRecord, code: ErrorCode): Promise<Outcome<never>> {
+    await transition(session.id, { from: statesLeadingTo("denied", ["pending", "scanned"]), to: "denied", patch: { reason: code } });
+    return { ok: false, code };
+  }
+
+  function statusOf(session: LoginSessionRecord): SessionStatus {
+    return {
+      sessionId: session.id,
+      state: session.state,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+      ...(session.reason ? { reason: session.reason } : {}),
+      // The code is handed out only once the user is written (see submitLoginAnswer).
+      ...(session.state === "approved" && session.code && session.userId ? { code: session.code } : {}),
+    };
+  }
+
+  /** Loads a session for its browser: unknown and wrong secret look the same. */
+  async function loadForBrowser(sessionId: string, browserSecret: string): Promise<LoginSessionRecord | null> {
+    const session = await load(sessionId);
+    if (!session || !timingSafeEqualString(session.browserSecretHash, sha256Base64url(browserSecret))) return null;
+    return session;
+  }
+
+  return {
+    async startLogin(input: { requiredClaims?: string[] }): Promise<StartedSession> {
+      const t = now();
+      const sessionId = randomBase64url(16);
+      const browserSecret = randomBase64url(32);
+      const { matchCode, matchChoices } = generateMatchChoices();
+      const expiresAt = t + config.loginTtlMs;
+      await store.create(
+        {
+          id: sessionId,
+          state: "pending",
+          nonce: randomAlphanumeric(22),
+          browserSecretHash: sha256Base64url(browserSecret),
+          matchCode,
+          matchChoices,
+          requiredClaims: input.requiredClaims ?? [],
+          issuedAt: t,
+          expiresAt,
+        },
+        expiresAt + KEEP_AFTER_END_MS,
+      );
+      deps.scheduleExpiry(sessionId, expiresAt);
+      const requestUri = requestUriOf(sessionId);
+      return {
+        sessionId,
+        requestUri,
+        qr: requestUri,
+        state: "pending",
+        expiresAt: new Date(expiresAt).toISOString(),
+        matchCode,
+        browserSecret,
+      };
+    },
+
+    async resumeLogin(input: { sessionId: string; browserSecret: string }): Promise<Outcome<{ session: SessionStatus }>> {
+      const session = await loadForBrowser(input.sessionId, input.browserSecret);
+      if (!session) return { ok: false, code: "session_not_found" };
+      if (isOpenState(session.state)) deps.scheduleExpiry(session.id, session.expiresAt);
+      if (session.state === "approved") deps.scheduleExpiry(session.id, session.codeExpiresAt ?? session.expiresAt);
+      return { ok: true, session: statusOf(session) };
+    },
+
+    async cancelLogin(input: { sessionId: string; browserSecret: string }): Promise<Outcome<object>> {
+      const session = await loadForBrowser(input.sessionId, input.browserSecret);
+      if (!session) return { ok: false, code: "session_not_found" };
+      const result = await transition(session.id, {
+        from: statesLeadingTo("cancelled", ["pending", "scanned"]),
+        to: "cancelled",
+        expect: { browserSecretHash: session.browserSecretHash },
+        patch: { reason: "cancelled" },
+      });
+      return result.ok ? { ok: true } : { ok: false, code: result.session ? closedCode(result.session) : "session_not_found" };
+    },
+
+    /** The polling fallback: same answer as resume. */
+    async readSessionStatus(sessionId: string, browserSecret: string): Promise<SessionStatus | null> {
+      const session = await loadForBrowser(sessionId, browserSecret);
+      return session ? statusOf(session) : null;
+    },
+
+    /** What the wallet reads after scanning; the first read moves `pending` to `scanned`. */
+    async readLoginRequest(sessionId: string): Promise<Outcome<{ request: LoginRequest }>> {
+      const session = await load(sessionId);
+      if (!session) return { ok: false, code: "session_not_found" };
+      if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
+      if (session.state === "pending") {
+        const moved = await transition(sessionId, { from: ["pending"], to: "scanned" });
+        if (!moved.ok && (!moved.session || !isOpenState(moved.session.state))) {
+          return { ok: false, code: moved.session ? closedCode(moved.session) : "session_not_found" };
+        }
+      }
+      return {
+        ok: true,
+        request: {
+          sessionId,
+          appName: config.appName,
+          domain: config.domain,
+          uri: config.publicUrl,
+          version: "1",
+          chainId: config.chainId,
+          nonce: session.nonce,
+          issuedAt: new Date(session.issuedAt).toISOString(),
+          expirationTime: new Date(session.expiresAt).toISOString(),
+          statement: `Sign in to ${config.appName}`,
+          requestId: sessionId,
+          responseUri: `${config.publicUrl}/api/auth`,
+          matchChoices: session.matchChoices,
+          requiredClaims: session.requiredClaims,
+        },
+      };
+    },
+
+    /** The wallet's signed answer. */
+    async submitLoginAnswer(body: AuthBody, meta: { ip?: string; userAgent?: string } = {}): Promise<Outcome<{ state: "approved" }>> {
+      const session = await load(body.sessionId);
+      if (!session) return { ok: false, code: "session_not_found" };
+      if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
+
+      const parsed = parseSiweMessage(body.message);
+      if (!parsed.ok) return { ok: false, code: "invalid_request" };
+      const m = parsed.message;
+      const t = now();
+      if (m.nonce !== session.nonce) return refuse(session, "nonce_mismatch");
+      if (m.domain !== config.domain) return refuse(session, "domain_mismatch");
+      const issuedAt = Date.parse(m.issuedAt);
+      const isFieldWrong =
+        m.uri !== config.publicUrl ||
+        m.version !== "1" ||
+        m.chainId !== config.chainId ||
+        m.requestId !== session.id ||
+        (m.scheme !== undefined && `${m.scheme}:` !== new URL(config.publicUrl).protocol) ||
+        !(issuedAt >= session.issuedAt - CLOCK_SKEW_MS && issuedAt <= session.expiresAt + CLOCK_SKEW_MS) ||
+        (m.expirationTime !== undefined && Date.parse(m.expirationTime) <= t) ||
+        (m.notBefore !== undefined && Date.parse(m.notBefore) > t + CLOCK_SKEW_MS);
+      if (isFieldWrong) return refuse(session, "field_mismatch");
+      if (!timingSafeEqualString(body.matchCode, session.matchCode)) return refuse(session, "wrong_match_code");
+      if (session.requiredClaims.length > 0) {
+        // Verifiable presentations (PROTOCOL.md section 4) are not accepted yet: no
+        // attestor is trusted, so a session that requires claims cannot be approved.
+        return refuse(session, body.presentation ? "claims_invalid" : "claims_missing");
+      }
+
+      const recovered = recoverPersonalSign(verifier, body.message, body.signature);
+      if (!recovered || recovered.toLowerCase() !== m.address.toLowerCase()) return refuse(session, "invalid_signature");
+
+      // Claim the session before touching the database, so only the winner writes.
+      const code = randomBase64url(32);
+      const codeExpiresAt = now() + CODE_TTL_MS;
+      const claimed = await store.transition(session.id, {
+        from: statesLeadingTo("approved", ["pending", "scanned"]),
+        to: "approved",
+        patch: { address: recovered, code, codeExpiresAt },
+        keepUntil: codeExpiresAt + KEEP_AFTER_END_MS,
+      });
+      if (!claimed.ok) return { ok: false, code: claimed.session ? closedCode(claimed.session) : "session_not_found" };
+      const { userId } = await deps.onApproved({
+        sessionId: session.id,
+        address: recovered,
+        requiredClaims: session.requiredClaims,
+        ...meta,
+      });
+      // The user id rides along in the record; the browser learns of approval only now.
+      const withUser = await store.transition(session.id, { from: ["approved"], to: "approved", patch: { userId } });
+      if (withUser.ok) {
+        notify({ sessionId: session.id, state: "approved", code });
+        deps.scheduleExpiry(session.id, codeExpiresAt);
+      }
+      return { ok: true, state: "approved" };
+    },
+
+    async denyLogin(sessionId: string): Promise<Outcome<{ state: "denied" }>> {
+      const session = await load(sessionId);
+      if (!session) return { ok: false, code: "session_not_found" };
+      if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
+      const result = await transition(sessionId, {
+        from: statesLeadingTo("denied", ["pending", "scanned"]),
+        to: "denied",
+        patch: { reason: "user_denied" },
+      });
+      return result.ok ? { ok: true, state: "denied" } : { ok: false, code: result.session ? closedCode(result.session) : "session_not_found" };
+    },
+
+    /** Trades the one-time code for the user; single use. */
+    async redeemCode(input: { sessionId: string; browserSecret: string; code: string }): Promise<Outcome<{ userId: string; address: string }>> {
+      const session = await load(input.sessionId);
+      if (!session || session.state !== "approved" || !session.userId || !session.address || !session.code) {
+        return { ok: false, code: "invalid_code" };
+      }
+      const redeemed = await transition(session.id, {
+        from: ["approved"],
+        to: "redeemed",
+        expect: { browserSecretHash: sha256Base64url(input.browserSecret), code: input.code },
+      });
+      if (!redeemed.ok) return { ok: false, code: "invalid_code" };
+      return { ok: true, userId: session.userId, address: session.address };
+    },
+
+    /** Ends an open or approved session whose time has come; called by the expiry timer. */
+    async expireIfDue(sessionId: string): Promise<LoginState | null> {
+      const session = await load(sessionId);
+      return session?.state ?? null;
+    },
+  };
+}
+
+export type LoginService = ReturnType<typeof createLoginService>;

@@ -1,0 +1,83 @@
+import { loginCancelSchema, loginResumeSchema, loginStartSchema } from "../../lib/protocol/login";
+import type { Ack, LoginStateEvent } from "../../lib/protocol/login";
+import { ERROR_MESSAGES, type ErrorCode } from "../../lib/protocol/errors";
+import type { AppContext } from "../context";
+import type { AppSocketServer } from "./socket-server";
+
+/** The room of the sockets holding a session's browser secret; nobody else joins it. */
+export const loginRoom = (sessionId: string) => `login:${sessionId}`;
+
+export function emitLoginState(io: AppSocketServer, event: LoginStateEvent) {
+  io.to(loginRoom(event.sessionId)).emit("login:state", event);
+}
+
+const fail = (code: ErrorCode): Ack<never> => ({ ok: false, error: { code, message: ERROR_MESSAGES[code] } });
+
+type AckFn = (res: Ack<never> | Ack<object>) => void;
+
+/** Wraps a handler: no ack means no answer; an unexpected error is logged once and acked as internal_error. */
+function guard<A extends unknown[]>(ctx: AppContext, event: string, handler: (payload: unknown, ack: AckFn) => Promise<void>) {
+  return async (...args: A) => {
+    const ack = args[args.length - 1];
+    if (typeof ack !== "function") return;
+    try {
+      await handler(args.length > 1 ? args[0] : undefined, ack as AckFn);
+    } catch (err) {
+      ctx.log.error({ err, event }, "socket handler failed");
+      (ack as AckFn)(fail("internal_error"));
+    }
+  };
+}
+
+/** `login:start`, `login:resume`, `login:cancel` (PROTOCOL.md section 1). */
+export function registerLoginHandlers(ctx: AppContext) {
+  const { config, login, stores } = ctx;
+  const { loginStartPerSocket, loginStartPerIp, windowMs } = config.rateLimits;
+
+  ctx.io.on("connection", (socket) => {
+    socket.emit("connection:established", { socket_id: socket.data.socketId });
+
+    socket.on(
+      "login:start",
+      guard(ctx, "login:start", async (payload, ack) => {
+      const input = loginStartSchema.safeParse(payload ?? undefined);
+      if (!input.success) return ack(fail("invalid_request"));
+      const t = Date.now();
+      const recent = socket.data.starts.filter((at) => at > t - windowMs);
+      if (recent.length >= loginStartPerSocket) {
+        socket.data.starts = recent;
+        return ack(fail("rate_limited"));
+      }
+      recent.push(t);
+      socket.data.starts = recent;
+      const perIp = await stores.rateLimiter.hit(`start:${socket.data.ip}`, loginStartPerIp, windowMs);
+      if (!perIp.ok) return ack(fail("rate_limited"));
+      const session = await login.startLogin({ requiredClaims: input.data?.requiredClaims });
+      await socket.join(loginRoom(session.sessionId));
+      ack({ ok: true, session });
+      }),
+    );
+
+    socket.on(
+      "login:resume",
+      guard(ctx, "login:resume", async (payload, ack) => {
+      const input = loginResumeSchema.safeParse(payload);
+      if (!input.success) return ack(fail("invalid_request"));
+      const result = await login.resumeLogin(input.data);
+      if (!result.ok) return ack(fail(result.code));
+      await socket.join(loginRoom(result.session.sessionId));
+      ack({ ok: true, session: result.session });
+      }),
+    );
+
+    socket.on(
+      "login:cancel",
+      guard(ctx, "login:cancel", async (payload, ack) => {
+      const input = loginCancelSchema.safeParse(payload);
+      if (!input.success) return ack(fail("invalid_request"));
+      const result = await login.cancelLogin(input.data);
+      ack(result.ok ? { ok: true } : fail(result.code));
+      }),
+    );
+  });
+}

@@ -1,0 +1,57 @@
+import type { Server as HttpServer } from "node:http";
+import { randomInt } from "node:crypto";
+import { Server } from "socket.io";
+import { Redis } from "ioredis";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import type { ClientToServerEvents, ServerToClientEvents } from "../../lib/protocol/login";
+import type { Config } from "../config";
+import type { Logger } from "../logger";
+
+export interface SocketData {
+  /** Pusher-style `\d+\.\d+`, used for channel auth. */
+  socketId: string;
+  ip: string;
+  /** epoch ms of this socket's recent `login:start`s, for its own rate limit. */
+  starts: number[];
+}
+
+export type AppSocketServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/**
+ * Socket.IO on /socket.io, websocket transport only (so several nodes need no sticky
+ * sessions). With REDIS_URL the Redis Streams adapter carries room emits across nodes.
+ */
+export async function createSocketServer(httpServer: HttpServer, config: Config, log: Logger) {
+  let adapterClient: Redis | undefined;
+  const io: AppSocketServer = new Server(httpServer, {
+    path: "/socket.io",
+    transports: ["websocket"],
+    serveClient: false,
+    maxHttpBufferSize: 16 * 1024,
+    // Other upgrade paths (Next's /_next/hmr) belong to someone else.
+    destroyUpgrade: false,
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      callback(null, !origin || config.allowedOrigins.includes(origin));
+    },
+  });
+  if (config.redisUrl) {
+    adapterClient = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+    io.adapter(createAdapter(adapterClient, { streamName: `${config.redisPrefix}socket.io`, onlyPlaintext: true }));
+  }
+  io.use((socket, next) => {
+    const forwarded = config.trustProxy ? String(socket.handshake.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
+    socket.data.ip = forwarded || socket.handshake.address;
+    socket.data.socketId = `${randomInt(1, 2 ** 31)}.${randomInt(1, 2 ** 31)}`;
+    socket.data.starts = [];
+    next();
+  });
+  log.info({ adapter: config.redisUrl ? "redis-streams" : "memory" }, "socket.io ready");
+  return {
+    io,
+    async close() {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      adapterClient?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { LoginState } from "../../lib/protocol/login";
+
+/**
+ * A login session as the stores keep it. Only the SHA-256 of the browser secret is
+ * kept. The one-time code is kept as issued (it is useless without the browser
+ * secret and lives 60 s) so a browser that reconnects can still be handed it.
+ */
+export interface LoginSessionRecord {
+  id: string;
+  state: LoginState;
+  nonce: string;
+  browserSecretHash: string;
+  matchCode: string;
+  matchChoices: string[];
+  requiredClaims: string[];
+  /** epoch ms */
+  issuedAt: number;
+  /** epoch ms */
+  expiresAt: number;
+  reason?: string;
+  userId?: string;
+  address?: string;
+  code?: string;
+  /** epoch ms */
+  codeExpiresAt?: number;
+}
+
+export type TransitionResult =
+  { ok: true; session: LoginSessionRecord } | { ok: false; session: LoginSessionRecord | null };
+
+export interface TransitionRequest {
+  /** The states the session must be in for the transition to happen. */
+  from: readonly LoginState[];
+  to: LoginState;
+  /** Fields that must equal these values too (compare-and-set). */
+  expect?: Partial<Pick<LoginSessionRecord, "browserSecretHash" | "code">>;
+  /** Fields to set with the new state. */
+  patch?: Partial<Omit<LoginSessionRecord, "id" | "state">>;
+  /** Keep the record at least until this epoch ms (e.g. the code's expiry). */
+  keepUntil?: number;
+}
+
+/** Login sessions. Every transition is one atomic compare-and-set. */
+export interface LoginSessionStore {
+  /** Stores a new session; it is kept until keepUntil (epoch ms), then forgotten. */
+  create(session: LoginSessionRecord, keepUntil: number): Promise<void>;
+  get(id: string): Promise<LoginSessionRecord | null>;
+  transition(id: string, request: TransitionRequest): Promise<TransitionResult>;
+}
+
+export type RateLimitResult = { ok: true; remaining: number } | { ok: false; retryAfterMs: number };
+
+/** Fixed-window counters, shared by all nodes when Redis is used. */
+export interface RateLimiter {
+  hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+}
+
+export interface Stores {
+  kind: "memory" | "redis";
+  loginSessions: LoginSessionStore;
+  rateLimiter: RateLimiter;
+  close(): Promise<void>;
+}
