@@ -1,0 +1,158 @@
+/**
+ * In-memory stores: the embedded default for a single node.
+ *
+ * Rules:
+ * - Every transition is a synchronous compare-and-set inside one call, so it is atomic
+ *   within this process (there is no await between the check and the write). It is NOT
+ *   shared between nodes: run several nodes with Redis instead.
+ * - A state in ENDED_STATES is never left, whatever `from` says.
+ * - `expect` values (the SHA-256 of the browser secret, the one-time code) are compared
+ *   in constant time, on SHA-256 digests so that unequal lengths take the same path.
+ * - Records are copied in and out, so callers can never change a stored record.
+ * - A session is forgotten at keepUntil: lazily on access and by a periodic sweep, so
+ *   idle sessions cost one Map entry each and no timer.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { ENDED_STATES } from "../../lib/protocol/login";
+import type {
+  LoginSessionRecord,
+  LoginSessionStore,
+  RateLimiter,
+  RateLimitResult,
+  Stores,
+  TransitionRequest,
+  TransitionResult,
+} from "./types";
+
+const SWEEP_INTERVAL_MS = 10_000;
+
+interface SessionEntry {
+  record: LoginSessionRecord;
+  keepUntil: number;
+}
+
+interface WindowEntry {
+  count: number;
+  resetAt: number;
+}
+
+export function createMemoryStores(): Stores {
+  const sessions = new Map<string, SessionEntry>();
+  const windows = new Map<string, WindowEntry>();
+  let isClosed = false;
+
+  const assertOpen = () => {
+    if (isClosed) throw new Error("memory stores are closed");
+  };
+
+  const getLiveEntry = (id: string, now: number): SessionEntry | undefined => {
+    const entry = sessions.get(id);
+    if (entry && entry.keepUntil <= now) {
+      sessions.delete(id);
+      return undefined;
+    }
+    return entry;
+  };
+
+  const sweep = () => {
+    const now = Date.now();
+    for (const [id, entry] of sessions) if (entry.keepUntil <= now) sessions.delete(id);
+    for (const [key, entry] of windows) if (entry.resetAt <= now) windows.delete(key);
+  };
+  const sweepTimer = setInterval(sweep, SWEEP_INTERVAL_MS);
+  // The sweep is housekeeping only; it must never keep the process (or a test run) alive.
+  sweepTimer.unref();
+
+  const loginSessions: LoginSessionStore = {
+    async create(session, keepUntil) {
+      assertOpen();
+      if (getLiveEntry(session.id, Date.now())) throw new Error("login session id already exists");
+      sessions.set(session.id, { record: copyRecord(session), keepUntil });
+    },
+
+    async get(id) {
+      assertOpen();
+      const entry = getLiveEntry(id, Date.now());
+      return entry ? copyRecord(entry.record) : null;
+    },
+
+    async transition(id: string, request: TransitionRequest): Promise<TransitionResult> {
+      assertOpen();
+      const entry = getLiveEntry(id, Date.now());
+      if (!entry) return { ok: false, session: null };
+      const current = entry.record;
+      if (!isTransitionAllowed(current, request)) return { ok: false, session: copyRecord(current) };
+
+      entry.record = applyPatch(current, request);
+      if (request.keepUntil !== undefined && request.keepUntil > entry.keepUntil) entry.keepUntil = request.keepUntil;
+      return { ok: true, session: copyRecord(entry.record) };
+    },
+  };
+
+  const rateLimiter: RateLimiter = {
+    async hit(key, limit, windowMs): Promise<RateLimitResult> {
+      assertOpen();
+      const now = Date.now();
+      // windowMs is part of the key so that two limits on the same key never share a counter.
+      const mapKey = `${windowMs}:${key}`;
+      let entry = windows.get(mapKey);
+      if (!entry || entry.resetAt <= now) {
+        entry = { count: 0, resetAt: now + windowMs };
+        windows.set(mapKey, entry);
+      }
+      entry.count += 1;
+      if (entry.count > limit) return { ok: false, retryAfterMs: Math.max(1, entry.resetAt - now) };
+      return { ok: true, remaining: limit - entry.count };
+    },
+  };
+
+  return {
+    kind: "memory",
+    loginSessions,
+    rateLimiter,
+    async close() {
+      if (isClosed) return;
+      isClosed = true;
+      clearInterval(sweepTimer);
+      sessions.clear();
+      windows.clear();
+    },
+  };
+}
+
+function isTransitionAllowed(current: LoginSessionRecord, request: TransitionRequest): boolean {
+  if (ENDED_STATES.includes(current.state) || !request.from.includes(current.state)) return false;
+  for (const [field, expected] of Object.entries(request.expect ?? {})) {
+    const actual = current[field as keyof LoginSessionRecord];
+    // An expectation given as undefined means "the field must be absent": fail closed, so a
+    // caller that forgot to pass the code can never redeem a session that has one.
+    if (expected === undefined) {
+      if (actual !== undefined) return false;
+    } else if (typeof actual !== "string" || !isEqualConstantTime(actual, expected)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Patch keys given as undefined remove the field (e.g. the code once redeemed). */
+function applyPatch(current: LoginSessionRecord, request: TransitionRequest): LoginSessionRecord {
+  const next: Record<string, unknown> = { ...current };
+  for (const [field, value] of Object.entries(request.patch ?? {})) {
+    if (field === "id" || field === "state") continue;
+    if (value === undefined) delete next[field];
+    else next[field] = Array.isArray(value) ? [...value] : value;
+  }
+  next.state = request.to;
+  return next as unknown as LoginSessionRecord;
+}
+
+function copyRecord(record: LoginSessionRecord): LoginSessionRecord {
+  return { ...record, matchChoices: [...record.matchChoices], requiredClaims: [...record.requiredClaims] };
+}
+
+function isEqualConstantTime(a: string, b: string): boolean {
+  const digestA = createHash("sha256").update(a).digest();
+  const digestB = createHash("sha256").update(b).digest();
+  return timingSafeEqual(digestA, digestB);
+}

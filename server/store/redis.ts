@@ -1,0 +1,247 @@
+/**
+ * Redis stores: shared by every app node. Needs Redis >= 6.2 (SET PXAT, KEEPTTL).
+ *
+ * Rules:
+ * - A login session is one key `${prefix}login:${id}` holding the record as JSON; it
+ *   expires at keepUntil (epoch ms, so the nodes' clocks must agree, as they must for
+ *   the sessions' own expiresAt anyway).
+ * - Every transition is ONE Lua script: read, check, merge and write happen atomically
+ *   on the Redis server, never read-then-write from a node.
+ * - A state in ENDED_STATES is never left, whatever `from` says.
+ * - `expect` values are compared on SHA-1 digests (see TRANSITION_SCRIPT).
+ * - A rate-limit window is one counter key `${prefix}rl:${windowMs}:${key}` that starts
+ *   at its first hit and expires with the window.
+ */
+import { createHash } from "node:crypto";
+import { Redis } from "ioredis";
+import { ENDED_STATES } from "../../lib/protocol/login";
+import type {
+  LoginSessionRecord,
+  LoginSessionStore,
+  RateLimiter,
+  RateLimitResult,
+  Stores,
+  TransitionRequest,
+  TransitionResult,
+} from "./types";
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/*
+ * KEYS[1] the session key. ARGV[1] JSON {from, to, expect, patch}: expect maps a field
+ * to the SHA-1 hex of the value it must hold, or null for "must be absent"; patch maps
+ * a field to its new value, or null to remove it. ARGV[2] keepUntil epoch ms or "".
+ * Returns {1, newJson} | {0, currentJson} | {-1}.
+ *
+ * Lua has no constant-time string compare. The script compares SHA-1 digests of the
+ * stored and expected values instead, so a timing difference can reveal at most a
+ * prefix of a digest, which does not help anyone find a value matching it (that needs a
+ * SHA-1 preimage, which collisions do not give). On top of that the compared values are
+ * already unguessable: the SHA-256 of a 256-bit browser secret and a 256-bit one-time
+ * code that lives 60 s and is used once. SHA-1 is the one hash Redis scripts offer.
+ *
+ * cjson encodes numbers with 14 significant digits, which keeps epoch ms (13 digits)
+ * exact; it encodes an empty array as {}, which parseRecord() turns back.
+ */
+const TRANSITION_SCRIPT = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {-1} end
+local rec = cjson.decode(raw)
+local req = cjson.decode(ARGV[1])
+local allowed = false
+for _, s in ipairs(req.from) do
+  if rec.state == s then allowed = true break end
+end
+if not allowed then return {0, raw} end
+for field, digest in pairs(req.expect) do
+  local actual = rec[field]
+  if digest == cjson.null then
+    if actual ~= nil then return {0, raw} end
+  elseif type(actual) ~= 'string' or redis.sha1hex(actual) ~= digest then
+    return {0, raw}
+  end
+end
+for field, value in pairs(req.patch) do
+  if field ~= 'id' and field ~= 'state' then
+    if value == cjson.null then rec[field] = nil else rec[field] = value end
+  end
+end
+rec.state = req.to
+local out = cjson.encode(rec)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+if ARGV[2] ~= '' then
+  local pttl = redis.call('PTTL', KEYS[1])
+  if pttl >= 0 then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    if tonumber(ARGV[2]) > now + pttl then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+  end
+end
+return {1, out}
+`;
+
+/*
+ * KEYS[1] the counter key, ARGV[1] windowMs. Returns {count, pttl}. The expiry is set
+ * whenever the key has none, not only on count 1, so a counter can never live forever.
+ */
+const RATE_LIMIT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  pttl = tonumber(ARGV[1])
+end
+return {count, pttl}
+`;
+
+export interface RedisClientOptions {
+  /** How long to wait at start for Redis to answer before giving up. */
+  connectTimeoutMs?: number;
+  /** Connection errors after start (ioredis keeps reconnecting); log them here. */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Connects to Redis and resolves once it answers, or rejects with a clear message after
+ * connectTimeoutMs. Commands fail after a couple of reconnect attempts instead of
+ * queueing forever, so a request fails fast while Redis is away.
+ */
+export async function createRedisClient(url: string, options: RedisClientOptions = {}): Promise<Redis> {
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const client = new Redis(url, {
+    lazyConnect: false,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 2,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  let lastError: Error | undefined;
+  // Without a listener ioredis prints every reconnect error as "Unhandled error event".
+  client.on("error", (error: Error) => {
+    lastError = error;
+    options.onError?.(error);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off("ready", onReady);
+      client.disconnect();
+      const cause = lastError ? `: ${lastError.message}` : "";
+      reject(new Error(`Redis at ${describeRedisUrl(url)} did not answer within ${timeoutMs} ms${cause}`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once("ready", onReady);
+  });
+  return client;
+}
+
+/** The URL without credentials, fit for logs and error messages. */
+function describeRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
+  } catch {
+    return "(unparsable REDIS_URL)";
+  }
+}
+
+export async function createRedisStores(opts: {
+  url: string;
+  prefix: string;
+  connectTimeoutMs?: number;
+  onError?: (error: Error) => void;
+}): Promise<Stores> {
+  const client = await createRedisClient(opts.url, { connectTimeoutMs: opts.connectTimeoutMs, onError: opts.onError });
+  const runTransition = createScriptRunner(client, TRANSITION_SCRIPT);
+  const runRateLimit = createScriptRunner(client, RATE_LIMIT_SCRIPT);
+  const sessionKey = (id: string) => `${opts.prefix}login:${id}`;
+  let isClosed = false;
+
+  const loginSessions: LoginSessionStore = {
+    async create(session, keepUntil) {
+      const result = await client.set(
+        sessionKey(session.id),
+        JSON.stringify(session),
+        "PXAT",
+        Math.ceil(keepUntil),
+        "NX",
+      );
+      if (result !== "OK") throw new Error("login session id already exists");
+    },
+
+    async get(id) {
+      const raw = await client.get(sessionKey(id));
+      return raw === null ? null : parseRecord(raw);
+    },
+
+    async transition(id: string, request: TransitionRequest): Promise<TransitionResult> {
+      const expect: Record<string, string | null> = {};
+      for (const [field, value] of Object.entries(request.expect ?? {})) {
+        expect[field] = value === undefined ? null : sha1Hex(value);
+      }
+      const patch: Record<string, unknown> = {};
+      for (const [field, value] of Object.entries(request.patch ?? {})) patch[field] = value ?? null;
+      const payload = JSON.stringify({
+        from: request.from.filter((state) => !ENDED_STATES.includes(state)),
+        to: request.to,
+        expect,
+        patch,
+      });
+      const keepUntil = request.keepUntil === undefined ? "" : String(Math.ceil(request.keepUntil));
+
+      const reply = (await runTransition([sessionKey(id)], [payload, keepUntil])) as [number, string?];
+      const [status, raw] = reply;
+      if (status === -1 || raw === undefined) return { ok: false, session: null };
+      return { ok: status === 1, session: parseRecord(raw) } as TransitionResult;
+    },
+  };
+
+  const rateLimiter: RateLimiter = {
+    async hit(key, limit, windowMs): Promise<RateLimitResult> {
+      const window = Math.max(1, Math.ceil(windowMs));
+      const reply = (await runRateLimit([`${opts.prefix}rl:${window}:${key}`], [String(window)])) as [number, number];
+      const [count, pttl] = reply;
+      if (count > limit) return { ok: false, retryAfterMs: Math.max(1, pttl) };
+      return { ok: true, remaining: limit - count };
+    },
+  };
+
+  return {
+    kind: "redis",
+    loginSessions,
+    rateLimiter,
+    async close() {
+      if (isClosed) return;
+      isClosed = true;
+      // QUIT lets pending replies arrive; if the link is already down, just drop it.
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+/** EVALSHA, loading the script with EVAL when the server does not know it (yet, or after a restart). */
+function createScriptRunner(client: Redis, script: string) {
+  const sha = createHash("sha1").update(script).digest("hex");
+  return async (keys: string[], args: string[]): Promise<unknown> => {
+    try {
+      return await client.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      return client.eval(script, keys.length, ...keys, ...args);
+    }
+  };
+}
+
+function parseRecord(raw: string): LoginSessionRecord {
+  const record = JSON.parse(raw) as LoginSessionRecord;
+  // Lua's cjson writes an empty array as {}.
+  if (!Array.isArray(record.matchChoices)) record.matchChoices = [];
+  if (!Array.isArray(record.requiredClaims)) record.requiredClaims = [];
+  return record;
+}
+
+function sha1Hex(value: string): string {
+  return createHash("sha1").update(value).digest("hex");
+}

@@ -1,0 +1,43 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import { loadConfig } from "../../server/config";
+import { startApp, type RunningApp } from "../../server/app";
+import { createLogger } from "../../server/logger";
+import { findFreePort } from "./free-port";
+
+export interface TestApp extends RunningApp {
+  baseUrl: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** A real server in this process (API and sockets, no pages) on a free port with its own data folder. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const port = await findFreePort();
+  const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), "wallet-login-test-")));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    PUBLIC_URL: baseUrl,
+    DATA_DIR: dataDir,
+    REDIS_PREFIX: `test:${randomUUID()}:`,
+    RATE_LIMIT_LOGIN_START_PER_IP: "100000",
+    RATE_LIMIT_AUTH_PER_IP: "100000",
+    RATE_LIMIT_LOGIN_START_PER_SOCKET: "1000",
+    ...env,
+  });
+  const app = await startApp(config, { withPages: false, log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent") });
+  return {
+    ...app,
+    baseUrl,
+    dataDir,
+    async stop() {
+      await app.close();
+      if (!env.DATA_DIR) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
