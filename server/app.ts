@@ -46,8 +46,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   };
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    const migrated = await migrateDatabase({ url: config.databaseUrl, log: (msg) => log.info(msg) });
-    if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, "database migrated");
+    await migrateDatabase({ url: config.databaseUrl, log: (msg) => log.info(msg) });
     const database = await createDb({ url: config.databaseUrl });
     cleanups.push(() => database.close());
     const stores = await createStores({ redisUrl: config.redisUrl, prefix: config.redisPrefix });

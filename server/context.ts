@@ -1,4 +1,3 @@
-import type { Server as SocketServer } from "socket.io";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import type { Db } from "./db/client";
@@ -7,6 +6,7 @@ import type { SignatureVerifier } from "./crypto/secp256k1";
 import type { SigningKey } from "./tokens/keys";
 import type { LoginService } from "./login/login-service";
 import type { ExpiryTimers } from "./login/expiry-timers";
+import type { AppSocketServer } from "./realtime/socket-server";
 
 /**
  * The one AppContext. Next bundles app/ apart from server/index.ts, so a module-level
@@ -22,7 +22,7 @@ export interface AppContext {
   signingKey: SigningKey;
   login: LoginService;
   expiryTimers: ExpiryTimers;
-  io: SocketServer;
+  io: AppSocketServer;
 }
 
 const CONTEXT_KEY = Symbol.for("wallet-login.app-context");

@@ -284,6 +284,7 @@ export function createLoginService(deps: LoginServiceDeps) {
         from: ["approved"],
         to: "redeemed",
         expect: { browserSecretHash: sha256Base64url(input.browserSecret), code: input.code },
+        patch: { code: undefined, codeExpiresAt: undefined },
       });
       if (!redeemed.ok) return { ok: false, code: "invalid_code" };
       return { ok: true, userId: session.userId, address: session.address };

@@ -13,7 +13,7 @@ export function emitLoginState(io: AppSocketServer, event: LoginStateEvent) {
 
 const fail = (code: ErrorCode): Ack<never> => ({ ok: false, error: { code, message: ERROR_MESSAGES[code] } });
 
-type AckFn = (res: Ack<never> | Ack<object>) => void;
+type AckFn = (res: Ack<Record<string, unknown>>) => void;
 
 /** Wraps a handler: no ack means no answer; an unexpected error is logged once and acked as internal_error. */
 function guard<A extends unknown[]>(ctx: AppContext, event: string, handler: (payload: unknown, ack: AckFn) => Promise<void>) {

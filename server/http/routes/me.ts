@@ -5,16 +5,17 @@ import type { ApiEnv } from "../router";
 import { sendError } from "../respond";
 import { allowOrigins } from "../cors";
 import { authorizeRequest } from "../../tokens/authorize";
-import { verifyAccessToken } from "../../tokens/access-tokens";
+import { createAccessTokenVerifier } from "../../tokens/access-tokens";
 import { findUserById, toMeUser } from "../../db/users";
 
 /** Protects a route with a Bearer access token; the claims land in `c.var.auth`. */
 export function requireAccessToken(ctx: AppContext): MiddlewareHandler<ApiEnv> {
-  const options = { issuer: ctx.config.publicUrl, audience: ctx.config.publicUrl };
+  const verify = createAccessTokenVerifier([ctx.signingKey], {
+    issuer: ctx.config.publicUrl,
+    audience: ctx.config.publicUrl,
+  });
   return async (c, next) => {
-    const result = await authorizeRequest(c.req.header("authorization"), (token) =>
-      verifyAccessToken([ctx.signingKey], token, options),
-    );
+    const result = await authorizeRequest(c.req.header("authorization"), verify);
     if (!result.ok) return sendError(c, "invalid_token", { "WWW-Authenticate": result.wwwAuthenticate });
     c.set("auth", { userId: result.claims.sub, address: result.claims.address });
     return next();

@@ -1,0 +1,120 @@
+/*
+ * Access tokens (PROTOCOL.md section 1, "Access tokens and authorize").
+ *
+ * - JWT signed with the installation's ES256 key; header `typ: at+jwt` and `kid`.
+ * - Claims iss, aud, sub (user id), address, iat, exp, jti. Lifetime at most
+ *   MAX_ACCESS_TOKEN_TTL_SECONDS, enforced when issuing and again when verifying.
+ * - Verification accepts exactly the alg of the key named by `kid`: no `none`, no HMAC
+ *   with a public key as the secret, no key picked from the token itself.
+ * - Verification never throws: every failure is `invalid_token`, with no detail that would
+ *   help somebody probe the verifier.
+ */
+import { randomBytes } from "node:crypto";
+import { SignJWT, jwtVerify } from "jose";
+import type { JWTHeaderParameters, JWTPayload } from "jose";
+import type { SigningKey } from "./keys";
+
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+export const MAX_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+// Ours are a few hundred characters; anything far longer is not worth parsing.
+const MAX_TOKEN_LENGTH = 4096;
+
+export type AccessTokenClaims = {
+  iss: string;
+  aud: string;
+  sub: string;
+  address: string;
+  iat: number;
+  exp: number;
+  jti: string;
+};
+
+export type VerifyResult = { ok: true; claims: AccessTokenClaims } | { ok: false; code: "invalid_token" };
+
+export type AccessTokenAudience = { issuer: string; audience: string };
+
+export type IssueAccessTokenInput = AccessTokenAudience & {
+  userId: string;
+  address: string;
+  ttlSeconds: number;
+};
+
+export async function issueAccessToken(
+  key: SigningKey,
+  { issuer, audience, userId, address, ttlSeconds }: IssueAccessTokenInput,
+): Promise<{ token: string; expiresIn: number }> {
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > MAX_ACCESS_TOKEN_TTL_SECONDS) {
+    throw new RangeError(`access token ttl must be an integer from 1 to ${MAX_ACCESS_TOKEN_TTL_SECONDS} seconds`);
+  }
+  const iat = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ address })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setSubject(userId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .setJti(randomBytes(16).toString("base64url"))
+    .sign(key.privateKey);
+  return { token, expiresIn: ttlSeconds };
+}
+
+/** Builds the kid lookup once; the returned function is what `authorizeRequest` takes. */
+export function createAccessTokenVerifier(
+  keys: SigningKey[],
+  audience: AccessTokenAudience,
+): (token: string) => Promise<VerifyResult> {
+  const keysById = new Map(keys.map((key) => [key.kid, key]));
+  const algorithms = [...new Set(keys.map((key) => key.alg))];
+  const resolveKey = (header: JWTHeaderParameters) => {
+    const key = header.kid === undefined ? undefined : keysById.get(header.kid);
+    if (key === undefined || header.alg !== key.alg) throw new Error("no key for this token");
+    return key.publicKey;
+  };
+  return async (token) => {
+    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) return INVALID;
+    try {
+      const { payload } = await jwtVerify(token, resolveKey, {
+        algorithms,
+        typ: ACCESS_TOKEN_TYPE,
+        issuer: audience.issuer,
+        audience: audience.audience,
+        requiredClaims: ["iss", "aud", "sub", "iat", "exp", "jti"],
+      });
+      const claims = readClaims(payload);
+      return claims === undefined ? INVALID : { ok: true, claims };
+    } catch {
+      return INVALID;
+    }
+  };
+}
+
+export function verifyAccessToken(
+  keys: SigningKey[],
+  token: string,
+  audience: AccessTokenAudience,
+): Promise<VerifyResult> {
+  return createAccessTokenVerifier(keys, audience)(token);
+}
+
+const INVALID: VerifyResult = Object.freeze({ ok: false, code: "invalid_token" });
+
+function readClaims(payload: JWTPayload): AccessTokenClaims | undefined {
+  const { iss, aud, sub, iat, exp, jti } = payload;
+  const address = payload["address"];
+  if (
+    typeof iss !== "string" ||
+    typeof aud !== "string" ||
+    typeof sub !== "string" ||
+    sub === "" ||
+    typeof address !== "string" ||
+    typeof iat !== "number" ||
+    typeof exp !== "number" ||
+    typeof jti !== "string" ||
+    // A token that claims a longer life than we ever issue was not made by us as we are now.
+    exp - iat > MAX_ACCESS_TOKEN_TTL_SECONDS
+  ) {
+    return undefined;
+  }
+  return { iss, aud, sub, address, iat, exp, jti };
+}

@@ -1,0 +1,125 @@
+/*
+ * Access-token signing key.
+ *
+ * - One ES256 (P-256) key pair per installation. It is generated on the first start and
+ *   kept as a private JWK in <dataDir>/keys/jwt-es256.json: file 0600, folder 0700.
+ * - The file is created with an exclusive link, so nodes that share a data dir and start
+ *   together still end up with one key, and nobody ever reads a half-written file.
+ * - `kid` is the RFC 7638 thumbprint of the public key: it changes exactly when the key
+ *   does, so verifiers can cache the JWKS by kid.
+ * - Key material never reaches a log or an error message; in memory the private key is a
+ *   non-extractable CryptoKey.
+ */
+import { randomBytes } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { chmod, link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from "jose";
+import type { CryptoKey, JWK } from "jose";
+
+export const SIGNING_ALG = "ES256";
+
+export type PublicSigningJwk = {
+  kty: "EC";
+  crv: "P-256";
+  x: string;
+  y: string;
+  kid: string;
+  alg: typeof SIGNING_ALG;
+};
+
+export type SigningKey = {
+  kid: string;
+  alg: typeof SIGNING_ALG;
+  privateKey: CryptoKey | KeyObject;
+  /** Imported once: verification is on the hot path. */
+  publicKey: CryptoKey | KeyObject;
+  publicJwk: PublicSigningJwk;
+};
+
+export type Jwks = { keys: Array<PublicSigningJwk & { use: "sig" }> };
+
+export const SIGNING_KEY_FILE = path.join("keys", "jwt-es256.json");
+
+export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKey> {
+  const folder = path.join(dataDir, "keys");
+  const file = path.join(dataDir, SIGNING_KEY_FILE);
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  // mkdir leaves an existing folder's mode alone.
+  await chmod(folder, 0o700);
+
+  const existing = await readKeyFile(file);
+  if (existing !== undefined) {
+    await chmod(file, 0o600);
+    return importSigningKey(existing);
+  }
+  await writeKeyFileOnce(file, await generatePrivateJwk());
+  const written = await readKeyFile(file);
+  if (written === undefined) throw new Error(`signing key file ${file} vanished after it was written`);
+  return importSigningKey(written);
+}
+
+export function createJwks(keys: SigningKey[]): Jwks {
+  return { keys: keys.map((key) => ({ ...key.publicJwk, use: "sig" as const })) };
+}
+
+async function generatePrivateJwk(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+  return exportJWK(privateKey);
+}
+
+async function writeKeyFileOnce(file: string, jwk: JWK): Promise<void> {
+  const temporary = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+  await writeFile(temporary, JSON.stringify({ ...jwk, alg: SIGNING_ALG }), { mode: 0o600, flag: "wx" });
+  try {
+    await link(temporary, file);
+  } catch (error) {
+    // Another node won the race: its key is the key.
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    await unlink(temporary);
+  }
+}
+
+async function readKeyFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // JSON.parse quotes the text it failed on, which here is the private key.
+    throw new Error(`signing key file ${file} is not valid JSON`);
+  }
+}
+
+async function importSigningKey(stored: unknown): Promise<SigningKey> {
+  if (!isPrivateP256Jwk(stored)) {
+    throw new Error(`signing key file ${SIGNING_KEY_FILE} does not hold a private P-256 JWK`);
+  }
+  const { kty, crv, x, y, d } = stored;
+  const kid = await calculateJwkThumbprint({ kty, crv, x, y }, "sha256");
+  const publicJwk: PublicSigningJwk = { kty, crv, x, y, kid, alg: SIGNING_ALG };
+  const privateKey = await importJWK({ kty, crv, x, y, d }, SIGNING_ALG, { extractable: false });
+  const publicKey = await importJWK({ kty, crv, x, y }, SIGNING_ALG);
+  if (privateKey instanceof Uint8Array || publicKey instanceof Uint8Array) {
+    throw new Error("signing key imported as a symmetric secret");
+  }
+  return { kid, alg: SIGNING_ALG, privateKey, publicKey, publicJwk };
+}
+
+function isPrivateP256Jwk(value: unknown): value is { kty: "EC"; crv: "P-256"; x: string; y: string; d: string } {
+  if (typeof value !== "object" || value === null) return false;
+  const jwk = value as Record<string, unknown>;
+  return (
+    jwk.kty === "EC" &&
+    jwk.crv === "P-256" &&
+    typeof jwk.x === "string" &&
+    typeof jwk.y === "string" &&
+    typeof jwk.d === "string"
+  );
+}
