@@ -1,0 +1,12 @@
+export { WalletError } from "./wallet-error";
+export { createWalletKey, importWalletKey } from "./wallet-key";
+export type { WalletKey } from "./wallet-key";
+export {
+  approveLogin,
+  buildLoginMessage,
+  createAuthBody,
+  denyLogin,
+  fetchLoginRequest,
+  parseLoginQr,
+} from "./wallet-login";
+export type { ApproveLoginInput, WalletFetchOptions } from "./wallet-login";

@@ -1,0 +1,19 @@
+/**
+ * What the wallet throws. `code` is a PROTOCOL.md error code when the server sent
+ * one, else a local one: `invalid_qr`, `invalid_key`, `invalid_response`,
+ * `domain_mismatch` (the request claims another site than the QR points to),
+ * `network_error`, `http_error` (an error status without a protocol body).
+ * `status` is the HTTP status when there was a response.
+ */
+export class WalletError extends Error {
+  override readonly name = "WalletError";
+
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
