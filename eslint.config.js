@@ -17,7 +17,19 @@ const banned = (...folders) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".next/", ".data/", "generated/", "coverage/", "test-results/", "playwright-report/", "next-env.d.ts", "scripts/prisma-schema-engine.mjs"] },
+  {
+    ignores: [
+      "node_modules/",
+      ".next/",
+      ".data/",
+      "generated/",
+      "coverage/",
+      "test-results/",
+      "playwright-report/",
+      "next-env.d.ts",
+      "scripts/prisma-schema-engine.mjs",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,6 +6,10 @@ import { execFileSync } from "node:child_process";
 for (const provider of ["sqlite", "postgresql"]) {
   execFileSync("npx", ["prisma", "generate"], {
     stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, PRISMA_PROVIDER: provider, DATABASE_URL: provider === "sqlite" ? "file:.data/app.db" : "postgresql://localhost/none" },
+    env: {
+      ...process.env,
+      PRISMA_PROVIDER: provider,
+      DATABASE_URL: provider === "sqlite" ? "file:.data/app.db" : "postgresql://localhost/none",
+    },
   });
 }

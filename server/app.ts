@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { EventEmitter } from "node:events";
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
@@ -52,7 +52,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const stores = await createStores({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
     cleanups.push(() => stores.close());
     const verifier = await createSignatureVerifier(config.cryptoBackend);
-    log.info({ backend: verifier.backend }, `signature recovery: ${verifier.backend === "native" ? "native libsecp256k1" : "pure JS"}`);
+    log.info(
+      { backend: verifier.backend },
+      `signature recovery: ${verifier.backend === "native" ? "native libsecp256k1" : "pure JS"}`,
+    );
     const signingKey = await loadOrCreateSigningKey(config.dataDir);
 
     const httpServer = createServer();
@@ -60,12 +63,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     cleanups.push(() => sockets.close());
     const io = sockets.io;
 
-    let login: AppContext["login"] | undefined;
+    // The timers fire only after `login` below exists.
     const expiryTimers = createExpiryTimers((sessionId) => {
-      login?.expireIfDue(sessionId).catch((err) => log.warn({ err }, "expiry check failed"));
+      login.expireIfDue(sessionId).catch((err) => log.warn({ err }, "expiry check failed"));
     });
     cleanups.push(() => expiryTimers.close());
-    login = createLoginService({
+    const login = createLoginService({
       config,
       store: stores.loginSessions,
       verifier,
@@ -96,7 +99,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         dir: process.cwd(),
         hostname: config.domain.split(":")[0],
         port: config.port,
-        httpServer: nextUpgrades as unknown as import("node:http").Server,
+        httpServer: nextUpgrades as unknown as Server,
       });
       await nextApp.prepare();
       cleanups.push(() => nextApp.close());

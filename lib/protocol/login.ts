@@ -1,7 +1,16 @@
 import { z } from "zod";
 
 /** Login session states (PROTOCOL.md section 1). No state is left once ended. */
-export const LOGIN_STATES = ["pending", "scanned", "approved", "redeemed", "denied", "cancelled", "expired", "suspended"] as const;
+export const LOGIN_STATES = [
+  "pending",
+  "scanned",
+  "approved",
+  "redeemed",
+  "denied",
+  "cancelled",
+  "expired",
+  "suspended",
+] as const;
 export type LoginState = (typeof LOGIN_STATES)[number];
 export const OPEN_STATES: readonly LoginState[] = ["pending", "scanned"];
 export const ENDED_STATES: readonly LoginState[] = ["redeemed", "denied", "cancelled", "expired", "suspended"];
@@ -21,7 +30,9 @@ export const oneTimeCodeSchema = base64url(32);
 export const matchCodeSchema = z.string().regex(/^[1-9][0-9]$/);
 export const claimNameSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
 
-export const loginStartSchema = z.strictObject({ requiredClaims: z.array(claimNameSchema).max(16).optional() }).optional();
+export const loginStartSchema = z
+  .strictObject({ requiredClaims: z.array(claimNameSchema).max(16).optional() })
+  .optional();
 export const loginResumeSchema = z.strictObject({ sessionId: sessionIdSchema, browserSecret: browserSecretSchema });
 export const loginCancelSchema = loginResumeSchema;
 
@@ -34,7 +45,11 @@ export const authBodySchema = z.strictObject({
   presentation: z.string().max(12_000).optional(),
 });
 export const denyBodySchema = z.strictObject({ sessionId: sessionIdSchema });
-export const redeemBodySchema = z.strictObject({ sessionId: sessionIdSchema, browserSecret: browserSecretSchema, code: oneTimeCodeSchema });
+export const redeemBodySchema = z.strictObject({
+  sessionId: sessionIdSchema,
+  browserSecret: browserSecretSchema,
+  code: oneTimeCodeSchema,
+});
 
 export type AuthBody = z.infer<typeof authBodySchema>;
 
@@ -125,8 +140,14 @@ export interface ServerToClientEvents {
   "login:state": (payload: LoginStateEvent) => void;
 }
 export interface ClientToServerEvents {
-  "login:start": (payload: { requiredClaims?: string[] } | undefined, ack: (res: Ack<{ session: StartedSession }>) => void) => void;
-  "login:resume": (payload: { sessionId: string; browserSecret: string }, ack: (res: Ack<{ session: SessionStatus }>) => void) => void;
+  "login:start": (
+    payload: { requiredClaims?: string[] } | undefined,
+    ack: (res: Ack<{ session: StartedSession }>) => void,
+  ) => void;
+  "login:resume": (
+    payload: { sessionId: string; browserSecret: string },
+    ack: (res: Ack<{ session: SessionStatus }>) => void,
+  ) => void;
   "login:cancel": (payload: { sessionId: string; browserSecret: string }, ack: (res: Ack<object>) => void) => void;
 }
 

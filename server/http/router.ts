@@ -29,10 +29,7 @@ export function createApiRouter(ctx: AppContext) {
   const app = new Hono<ApiEnv>();
   const jwks = createJwks([ctx.signingKey]);
 
-  app.use(
-    "*",
-    bodyLimit({ maxSize: MAX_AUTH_BODY_BYTES, onError: (c) => sendError(c, "payload_too_large") }),
-  );
+  app.use("*", bodyLimit({ maxSize: MAX_AUTH_BODY_BYTES, onError: (c) => sendError(c, "payload_too_large") }));
 
   app.get("/api/health", (c) =>
     c.json({ ok: true, stores: ctx.stores.kind, database: ctx.config.databaseProvider, crypto: ctx.verifier.backend }),

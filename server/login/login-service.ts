@@ -8,13 +8,25 @@
  * - Every change of state is one compare-and-set in the store, so exactly one of
  *   several racing answers wins, on one node or many.
  */
-import type { LoginRequest, LoginState, LoginStateEvent, SessionStatus, StartedSession } from "../../lib/protocol/login";
+import type {
+  LoginRequest,
+  LoginState,
+  LoginStateEvent,
+  SessionStatus,
+  StartedSession,
+} from "../../lib/protocol/login";
 import type { AuthBody } from "../../lib/protocol/login";
 import type { ErrorCode } from "../../lib/protocol/errors";
 import { parseSiweMessage } from "../../lib/protocol/siwe";
 import type { Config } from "../config";
 import type { LoginSessionRecord, LoginSessionStore, TransitionRequest } from "../store/types";
-import { generateMatchChoices, randomAlphanumeric, randomBase64url, sha256Base64url, timingSafeEqualString } from "../crypto/random";
+import {
+  generateMatchChoices,
+  randomAlphanumeric,
+  randomBase64url,
+  sha256Base64url,
+  timingSafeEqualString,
+} from "../crypto/random";
 import { recoverPersonalSign } from "../crypto/eip191";
 import type { SignatureVerifier } from "../crypto/secp256k1";
 import { isOpenState, statesLeadingTo } from "./state-machine";
@@ -90,7 +102,11 @@ export function createLoginService(deps: LoginServiceDeps) {
 
   /** Any 401 on an open session ends it: one try per QR. */
   async function refuse(session: LoginSessionRecord, code: ErrorCode): Promise<Outcome<never>> {
-    await transition(session.id, { from: statesLeadingTo("denied", ["pending", "scanned"]), to: "denied", patch: { reason: code } });
+    await transition(session.id, {
+      from: statesLeadingTo("denied", ["pending", "scanned"]),
+      to: "denied",
+      patch: { reason: code },
+    });
     return { ok: false, code };
   }
 
@@ -146,7 +162,10 @@ export function createLoginService(deps: LoginServiceDeps) {
       };
     },
 
-    async resumeLogin(input: { sessionId: string; browserSecret: string }): Promise<Outcome<{ session: SessionStatus }>> {
+    async resumeLogin(input: {
+      sessionId: string;
+      browserSecret: string;
+    }): Promise<Outcome<{ session: SessionStatus }>> {
       const session = await loadForBrowser(input.sessionId, input.browserSecret);
       if (!session) return { ok: false, code: "session_not_found" };
       if (isOpenState(session.state)) deps.scheduleExpiry(session.id, session.expiresAt);
@@ -163,7 +182,9 @@ export function createLoginService(deps: LoginServiceDeps) {
         expect: { browserSecretHash: session.browserSecretHash },
         patch: { reason: "cancelled" },
       });
-      return result.ok ? { ok: true } : { ok: false, code: result.session ? closedCode(result.session) : "session_not_found" };
+      return result.ok
+        ? { ok: true }
+        : { ok: false, code: result.session ? closedCode(result.session) : "session_not_found" };
     },
 
     /** The polling fallback: same answer as resume. */
@@ -205,7 +226,10 @@ export function createLoginService(deps: LoginServiceDeps) {
     },
 
     /** The wallet's signed answer. */
-    async submitLoginAnswer(body: AuthBody, meta: { ip?: string; userAgent?: string } = {}): Promise<Outcome<{ state: "approved" }>> {
+    async submitLoginAnswer(
+      body: AuthBody,
+      meta: { ip?: string; userAgent?: string } = {},
+    ): Promise<Outcome<{ state: "approved" }>> {
       const session = await load(body.sessionId);
       if (!session) return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
@@ -235,7 +259,8 @@ export function createLoginService(deps: LoginServiceDeps) {
       }
 
       const recovered = recoverPersonalSign(verifier, body.message, body.signature);
-      if (!recovered || recovered.toLowerCase() !== m.address.toLowerCase()) return refuse(session, "invalid_signature");
+      if (!recovered || recovered.toLowerCase() !== m.address.toLowerCase())
+        return refuse(session, "invalid_signature");
 
       // Claim the session before touching the database, so only the winner writes.
       const code = randomBase64url(32);
@@ -271,11 +296,17 @@ export function createLoginService(deps: LoginServiceDeps) {
         to: "denied",
         patch: { reason: "user_denied" },
       });
-      return result.ok ? { ok: true, state: "denied" } : { ok: false, code: result.session ? closedCode(result.session) : "session_not_found" };
+      return result.ok
+        ? { ok: true, state: "denied" }
+        : { ok: false, code: result.session ? closedCode(result.session) : "session_not_found" };
     },
 
     /** Trades the one-time code for the user; single use. */
-    async redeemCode(input: { sessionId: string; browserSecret: string; code: string }): Promise<Outcome<{ userId: string; address: string }>> {
+    async redeemCode(input: {
+      sessionId: string;
+      browserSecret: string;
+      code: string;
+    }): Promise<Outcome<{ userId: string; address: string }>> {
       const session = await load(input.sessionId);
       if (!session || session.state !== "approved" || !session.userId || !session.address || !session.code) {
         return { ok: false, code: "invalid_code" };

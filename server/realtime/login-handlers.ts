@@ -16,7 +16,11 @@ const fail = (code: ErrorCode): Ack<never> => ({ ok: false, error: { code, messa
 type AckFn = (res: Ack<Record<string, unknown>>) => void;
 
 /** Wraps a handler: no ack means no answer; an unexpected error is logged once and acked as internal_error. */
-function guard<A extends unknown[]>(ctx: AppContext, event: string, handler: (payload: unknown, ack: AckFn) => Promise<void>) {
+function guard<A extends unknown[]>(
+  ctx: AppContext,
+  event: string,
+  handler: (payload: unknown, ack: AckFn) => Promise<void>,
+) {
   return async (...args: A) => {
     const ack = args[args.length - 1];
     if (typeof ack !== "function") return;
@@ -40,43 +44,43 @@ export function registerLoginHandlers(ctx: AppContext) {
     socket.on(
       "login:start",
       guard(ctx, "login:start", async (payload, ack) => {
-      const input = loginStartSchema.safeParse(payload ?? undefined);
-      if (!input.success) return ack(fail("invalid_request"));
-      const t = Date.now();
-      const recent = socket.data.starts.filter((at) => at > t - windowMs);
-      if (recent.length >= loginStartPerSocket) {
+        const input = loginStartSchema.safeParse(payload ?? undefined);
+        if (!input.success) return ack(fail("invalid_request"));
+        const t = Date.now();
+        const recent = socket.data.starts.filter((at) => at > t - windowMs);
+        if (recent.length >= loginStartPerSocket) {
+          socket.data.starts = recent;
+          return ack(fail("rate_limited"));
+        }
+        recent.push(t);
         socket.data.starts = recent;
-        return ack(fail("rate_limited"));
-      }
-      recent.push(t);
-      socket.data.starts = recent;
-      const perIp = await stores.rateLimiter.hit(`start:${socket.data.ip}`, loginStartPerIp, windowMs);
-      if (!perIp.ok) return ack(fail("rate_limited"));
-      const session = await login.startLogin({ requiredClaims: input.data?.requiredClaims });
-      await socket.join(loginRoom(session.sessionId));
-      ack({ ok: true, session });
+        const perIp = await stores.rateLimiter.hit(`start:${socket.data.ip}`, loginStartPerIp, windowMs);
+        if (!perIp.ok) return ack(fail("rate_limited"));
+        const session = await login.startLogin({ requiredClaims: input.data?.requiredClaims });
+        await socket.join(loginRoom(session.sessionId));
+        ack({ ok: true, session });
       }),
     );
 
     socket.on(
       "login:resume",
       guard(ctx, "login:resume", async (payload, ack) => {
-      const input = loginResumeSchema.safeParse(payload);
-      if (!input.success) return ack(fail("invalid_request"));
-      const result = await login.resumeLogin(input.data);
-      if (!result.ok) return ack(fail(result.code));
-      await socket.join(loginRoom(result.session.sessionId));
-      ack({ ok: true, session: result.session });
+        const input = loginResumeSchema.safeParse(payload);
+        if (!input.success) return ack(fail("invalid_request"));
+        const result = await login.resumeLogin(input.data);
+        if (!result.ok) return ack(fail(result.code));
+        await socket.join(loginRoom(result.session.sessionId));
+        ack({ ok: true, session: result.session });
       }),
     );
 
     socket.on(
       "login:cancel",
       guard(ctx, "login:cancel", async (payload, ack) => {
-      const input = loginCancelSchema.safeParse(payload);
-      if (!input.success) return ack(fail("invalid_request"));
-      const result = await login.cancelLogin(input.data);
-      ack(result.ok ? { ok: true } : fail(result.code));
+        const input = loginCancelSchema.safeParse(payload);
+        if (!input.success) return ack(fail("invalid_request"));
+        const result = await login.cancelLogin(input.data);
+        ack(result.ok ? { ok: true } : fail(result.code));
       }),
     );
   });

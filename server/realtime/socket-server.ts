@@ -40,7 +40,11 @@ export async function createSocketServer(httpServer: HttpServer, config: Config,
     io.adapter(createAdapter(adapterClient, { streamName: `${config.redisPrefix}socket.io`, onlyPlaintext: true }));
   }
   io.use((socket, next) => {
-    const forwarded = config.trustProxy ? String(socket.handshake.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
+    const forwarded = config.trustProxy
+      ? String(socket.handshake.headers["x-forwarded-for"] ?? "")
+          .split(",")[0]
+          ?.trim()
+      : "";
     socket.data.ip = forwarded || socket.handshake.address;
     socket.data.socketId = `${randomInt(1, 2 ** 31)}.${randomInt(1, 2 ** 31)}`;
     socket.data.starts = [];

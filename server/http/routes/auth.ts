@@ -25,7 +25,11 @@ export function createAuthRoutes(ctx: AppContext) {
   const isSecure = config.publicUrl.startsWith("https:");
   const refreshMaxAge = Math.floor(config.refreshTokenTtlMs / 1000);
 
-  async function issueSession(c: Context<ApiEnv>, user: { id: string; address: string; claims: unknown }, refreshToken: string) {
+  async function issueSession(
+    c: Context<ApiEnv>,
+    user: { id: string; address: string; claims: unknown },
+    refreshToken: string,
+  ) {
     const access = await issueAccessToken(ctx.signingKey, {
       issuer: config.publicUrl,
       audience: config.publicUrl,
@@ -47,8 +51,13 @@ export function createAuthRoutes(ctx: AppContext) {
   routes.use("/", allowAnyOrigin());
   routes.post("/", async (c) => {
     const ip = readClientIp(c, config.trustProxy);
-    const limited = await ctx.stores.rateLimiter.hit(`auth:${ip}`, config.rateLimits.authPerIp, config.rateLimits.windowMs);
-    if (!limited.ok) return sendError(c, "rate_limited", { "Retry-After": String(Math.ceil(limited.retryAfterMs / 1000)) });
+    const limited = await ctx.stores.rateLimiter.hit(
+      `auth:${ip}`,
+      config.rateLimits.authPerIp,
+      config.rateLimits.windowMs,
+    );
+    if (!limited.ok)
+      return sendError(c, "rate_limited", { "Retry-After": String(Math.ceil(limited.retryAfterMs / 1000)) });
     const body = await readJsonBody(c, authBodySchema);
     if (!body.ok) return body.response;
     const result = await ctx.login.submitLoginAnswer(body.data, { ip, userAgent: readUserAgent(c) });
@@ -83,7 +92,8 @@ export function createAuthRoutes(ctx: AppContext) {
     const rotated = token ? await rotateRefreshToken(ctx.db, token, { ttlMs: config.refreshTokenTtlMs }) : null;
     const user = rotated?.ok ? await findUserById(ctx.db, rotated.userId) : null;
     if (!rotated?.ok || !user) {
-      if (rotated && !rotated.ok && rotated.reuse) ctx.log.warn({ event: "refresh_reuse" }, "rotated-out refresh token presented; family revoked");
+      if (rotated && !rotated.ok && rotated.reuse)
+        ctx.log.warn({ event: "refresh_reuse" }, "rotated-out refresh token presented; family revoked");
       return sendError(c, "invalid_token", {
         "Set-Cookie": buildClearRefreshCookie({ secure: isSecure }),
         "WWW-Authenticate": 'Bearer error="invalid_token"',
