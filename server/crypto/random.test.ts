@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import {
+  generateMatchChoices,
+  randomAlphanumeric,
+  randomBase64url,
+  sha256Base64url,
+  timingSafeEqualString,
+} from "./random";
+
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+describe("randomBase64url", () => {
+  it("encodes the requested number of bytes without padding", () => {
+    expect(randomBase64url(16)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(randomBase64url(32)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(randomBase64url(32), "base64url")).toHaveLength(32);
+  });
+
+  it("does not repeat", () => {
+    const values = new Set(Array.from({ length: 2000 }, () => randomBase64url(16)));
+    expect(values.size).toBe(2000);
+  });
+});
+
+describe("randomAlphanumeric", () => {
+  it("has the requested length and alphabet", () => {
+    for (const length of [0, 1, 8, 16, 24, 100, 1000]) {
+      const value = randomAlphanumeric(length);
+      expect(value).toHaveLength(length);
+      expect(value).toMatch(/^[A-Za-z0-9]*$/);
+    }
+  });
+
+  it("refuses bad lengths", () => {
+    expect(() => randomAlphanumeric(-1)).toThrow(RangeError);
+    expect(() => randomAlphanumeric(1.5)).toThrow(RangeError);
+  });
+
+  it("is unbiased: every character within 6 standard deviations of uniform", () => {
+    // Folding bytes with a plain modulo would make A-H about 25% more likely, far outside this band.
+    const perChar = 4000;
+    const text = randomAlphanumeric(perChar * ALPHANUMERIC.length);
+    const counts = new Map<string, number>();
+    for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
+    expect(counts.size).toBe(ALPHANUMERIC.length);
+    const sigma = Math.sqrt(perChar * (1 - 1 / ALPHANUMERIC.length));
+    for (const char of ALPHANUMERIC) {
+      expect(Math.abs((counts.get(char) ?? 0) - perChar), char).toBeLessThan(6 * sigma);
+    }
+  });
+});
+
+describe("sha256Base64url", () => {
+  it("matches the FIPS 180-2 'abc' vector", () => {
+    expect(sha256Base64url("abc")).toBe("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+  });
+
+  it("hashes UTF-8", () => {
+    expect(sha256Base64url("é")).toBe(sha256Base64url("\u00e9"));
+    expect(sha256Base64url("é")).not.toBe(sha256Base64url("e\u0301"));
+  });
+});
+
+describe("timingSafeEqualString", () => {
+  it("compares strings", () => {
+    expect(timingSafeEqualString("abc", "abc")).toBe(true);
+    expect(timingSafeEqualString("", "")).toBe(true);
+    expect(timingSafeEqualString("✓ü", "✓ü")).toBe(true);
+    expect(timingSafeEqualString("abc", "abd")).toBe(false);
+    expect(timingSafeEqualString("abc", "ab")).toBe(false);
+    expect(timingSafeEqualString("", "a")).toBe(false);
+    expect(timingSafeEqualString("a".repeat(1000), "a".repeat(999) + "b")).toBe(false);
+  });
+});
+
+describe("generateMatchChoices", () => {
+  const runs = 6000;
+  const results = Array.from({ length: runs }, () => generateMatchChoices());
+
+  it("gives three distinct two-digit codes, one of them the match code", () => {
+    const bad = results.filter(
+      ({ matchCode, matchChoices }) =>
+        matchChoices.length !== 3 ||
+        new Set(matchChoices).size !== 3 ||
+        !matchChoices.every((code) => /^[1-9][0-9]$/.test(code)) ||
+        !matchChoices.includes(matchCode),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it("covers 10..99 and nothing else", () => {
+    const seen = new Set(results.flatMap((r) => r.matchChoices));
+    expect([...seen].map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 90 }, (_, i) => i + 10));
+  });
+
+  it("puts the match code at each position equally often", () => {
+    const positions = [0, 0, 0];
+    for (const { matchCode, matchChoices } of results) {
+      const index = matchChoices.indexOf(matchCode);
+      positions[index] = (positions[index] ?? 0) + 1;
+    }
+    const expected = runs / 3;
+    const sigma = Math.sqrt(runs * (1 / 3) * (2 / 3));
+    for (const count of positions) expect(Math.abs(count - expected)).toBeLessThan(6 * sigma);
+  });
+
+  it("draws match codes uniformly over 10..99", () => {
+    const counts = new Map<string, number>();
+    for (const { matchCode } of results) counts.set(matchCode, (counts.get(matchCode) ?? 0) + 1);
+    const expected = runs / 90;
+    const sigma = Math.sqrt(runs * (1 / 90) * (89 / 90));
+    for (const count of counts.values()) expect(Math.abs(count - expected)).toBeLessThan(6 * sigma);
+  });
+});
