@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { Wallet, hashMessage } from "ethers";
 import { describe, expect, it } from "vitest";
-import { hashPersonalMessage, parseSignatureHex, recoverPersonalSign, toHex } from "./eip191";
+import {
+  hashPersonalMessage,
+  hashPersonalMessageJs,
+  keccakBackend,
+  parseSignatureHex,
+  recoverPersonalSign,
+  toHex,
+} from "./eip191";
 import { createSignatureVerifier } from "./secp256k1";
 
 describe("hashPersonalMessage", () => {
@@ -9,6 +16,14 @@ describe("hashPersonalMessage", () => {
     const texts = ["", "a", "hello world", "ünïcode ✓ 🦊", "line\nbreak", "x".repeat(10_000)];
     for (let i = 0; i < 100; i++) texts.push(randomBytes(i * 3).toString("latin1"));
     for (const text of texts) expect(toHex(hashPersonalMessage(text))).toBe(hashMessage(text));
+  });
+
+  it("gives the same hash on the native and the pure-JS Keccak", () => {
+    expect(keccakBackend).toBe("native"); // the optional `keccak` package ships a linux-x64 build
+    for (const text of ["", "é", "x".repeat(5000), "Sign in\nwith a newline"]) {
+      expect(toHex(hashPersonalMessageJs(text))).toBe(hashMessage(text));
+      expect(toHex(hashPersonalMessage(text))).toBe(toHex(hashPersonalMessageJs(text)));
+    }
   });
 
   it("uses the UTF-8 byte length, not the string length", () => {
