@@ -126,13 +126,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       httpServer.once("error", reject);
       httpServer.listen(config.port, config.host, () => resolve());
     });
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeAllConnections();
-        }),
-    );
+    // Runs first on close: io.close() ends the websockets with "transport close" (clients
+    // reconnect, to another node if there is one) and closes the HTTP server with them.
+    cleanups.push(async () => {
+      await sockets.close();
+      httpServer.closeAllConnections();
+    });
     const address = httpServer.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;

@@ -51,11 +51,12 @@ export async function createSocketServer(httpServer: HttpServer, config: Config,
     next();
   });
   log.info({ adapter: config.redisUrl ? "redis-streams" : "memory" }, "socket.io ready");
+  let closing: Promise<void> | undefined;
   return {
     io,
-    async close() {
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      adapterClient?.disconnect();
+    close() {
+      closing ??= new Promise<void>((resolve) => io.close(() => resolve())).then(() => adapterClient?.disconnect());
+      return closing;
     },
   };
 }
