@@ -89,10 +89,12 @@ export function createLoginService(deps: LoginServiceDeps) {
       (session.state === "approved" && t >= (session.codeExpiresAt ?? session.expiresAt));
     if (!isLapsed) return session;
     const ended = await transition(id, {
-      from: [session.state],
+      from: isOpenState(session.state) ? ["pending", "scanned"] : ["approved"],
       to: "expired",
       patch: { reason: "session_expired" },
     });
+    // Someone else moved it meanwhile (approved it in time, or ended it): read again.
+    if (!ended.ok && ended.session && ended.session.state !== session.state) return load(id);
     return ended.session;
   }
 
@@ -272,12 +274,23 @@ export function createLoginService(deps: LoginServiceDeps) {
         keepUntil: codeExpiresAt + KEEP_AFTER_END_MS,
       });
       if (!claimed.ok) return { ok: false, code: claimed.session ? closedCode(claimed.session) : "session_not_found" };
-      const { userId } = await deps.onApproved({
-        sessionId: session.id,
-        address: recovered,
-        requiredClaims: session.requiredClaims,
-        ...meta,
-      });
+      let userId: string;
+      try {
+        ({ userId } = await deps.onApproved({
+          sessionId: session.id,
+          address: recovered,
+          requiredClaims: session.requiredClaims,
+          ...meta,
+        }));
+      } catch (err) {
+        // The user could not be written: end the session so the browser is told, then let the boundary log it.
+        await transition(session.id, {
+          from: ["approved"],
+          to: "expired",
+          patch: { reason: "internal_error", code: undefined },
+        });
+        throw err;
+      }
       // The user id rides along in the record; the browser learns of approval only now.
       const withUser = await store.transition(session.id, { from: ["approved"], to: "approved", patch: { userId } });
       if (withUser.ok) {
