@@ -11,6 +11,8 @@ export function createLoginRoutes(ctx: AppContext) {
 
   routes.use("/requests/*", allowAnyOrigin());
   routes.get("/requests/:sessionId", async (c) => {
+    // Hono routes HEAD here too; only a real read may count as a scan.
+    if (c.req.method === "HEAD") return c.body(null, 405, { Allow: "GET" });
     const id = sessionIdSchema.safeParse(c.req.param("sessionId"));
     if (!id.success) return sendError(c, "session_not_found", undefined, 404);
     const result = await ctx.login.readLoginRequest(id.data);
