@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import qrcode from "qrcode-terminal";
 import { LoginClientError, createLoginClient } from "../lib/client/login-client";
-import { matchCodeSchema } from "../lib/protocol/login";
+import { matchCodeSchema } from "../lib/protocol/login-schemas";
 import {
   WalletError,
   approveLogin,

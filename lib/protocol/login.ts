@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 /** Login session states (PROTOCOL.md section 1). No state is left once ended. */
 export const LOGIN_STATES = [
   "pending",
@@ -12,6 +10,8 @@ export const LOGIN_STATES = [
   "suspended",
 ] as const;
 export type LoginState = (typeof LOGIN_STATES)[number];
+export const MAX_AUTH_BODY_BYTES = 16 * 1024;
+
 export const OPEN_STATES: readonly LoginState[] = ["pending", "scanned"];
 export const ENDED_STATES: readonly LoginState[] = ["redeemed", "denied", "cancelled", "expired", "suspended"];
 
@@ -23,35 +23,14 @@ export const SOCKET_EVENTS = {
   loginState: "login:state",
 } as const;
 
-const base64url = (bytes: number) => z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}$`));
-export const sessionIdSchema = base64url(16);
-export const browserSecretSchema = base64url(32);
-export const oneTimeCodeSchema = base64url(32);
-export const matchCodeSchema = z.string().regex(/^[1-9][0-9]$/);
-export const claimNameSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
-
-export const loginStartSchema = z
-  .strictObject({ requiredClaims: z.array(claimNameSchema).max(16).optional() })
-  .optional();
-export const loginResumeSchema = z.strictObject({ sessionId: sessionIdSchema, browserSecret: browserSecretSchema });
-export const loginCancelSchema = loginResumeSchema;
-
-export const MAX_AUTH_BODY_BYTES = 16 * 1024;
-export const authBodySchema = z.strictObject({
-  sessionId: sessionIdSchema,
-  message: z.string().min(1).max(8192),
-  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
-  matchCode: matchCodeSchema,
-  presentation: z.string().max(12_000).optional(),
-});
-export const denyBodySchema = z.strictObject({ sessionId: sessionIdSchema });
-export const redeemBodySchema = z.strictObject({
-  sessionId: sessionIdSchema,
-  browserSecret: browserSecretSchema,
-  code: oneTimeCodeSchema,
-});
-
-export type AuthBody = z.infer<typeof authBodySchema>;
+/** The wallet's answer (`POST /api/auth`). */
+export interface AuthBody {
+  sessionId: string;
+  message: string;
+  signature: string;
+  matchCode: string;
+  presentation?: string;
+}
 
 /** Ack of `login:start`. */
 export interface StartedSession {
@@ -97,23 +76,6 @@ export interface LoginRequest {
   matchChoices: string[];
   requiredClaims: string[];
 }
-
-export const loginRequestSchema = z.object({
-  sessionId: sessionIdSchema,
-  appName: z.string().max(200),
-  domain: z.string().min(1).max(255),
-  uri: z.string().url().max(2048),
-  version: z.literal("1"),
-  chainId: z.number().int().positive(),
-  nonce: z.string().regex(/^[A-Za-z0-9]{8,64}$/),
-  issuedAt: z.string(),
-  expirationTime: z.string(),
-  statement: z.string().max(1000),
-  requestId: z.string().max(200),
-  responseUri: z.string().url().max(2048),
-  matchChoices: z.array(matchCodeSchema).length(3),
-  requiredClaims: z.array(z.string()).max(16),
-});
 
 export interface PublicUser {
   id: string;

@@ -13,7 +13,8 @@
  *   offers only those, and tests need to send a wrong one on purpose.
  */
 import { z } from "zod";
-import { API_PATHS, loginRequestSchema, sessionIdSchema } from "../protocol/login";
+import { API_PATHS } from "../protocol/login";
+import { loginRequestSchema, sessionIdSchema } from "../protocol/login-schemas";
 import type { AuthBody, LoginRequest } from "../protocol/login";
 import { formatSiweMessage } from "../protocol/siwe";
 import type { SiweMessage } from "../protocol/siwe";

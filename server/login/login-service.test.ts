@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { loginRequestSchema } from "../../lib/protocol/login";
+import { loginRequestSchema } from "../../lib/protocol/login-schemas";
 import type { AuthBody, LoginRequest, LoginState, LoginStateEvent, StartedSession } from "../../lib/protocol/login";
 import { formatSiweMessage, parseSiweMessage } from "../../lib/protocol/siwe";
 import type { SiweMessage } from "../../lib/protocol/siwe";

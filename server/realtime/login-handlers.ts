@@ -1,4 +1,4 @@
-import { loginCancelSchema, loginResumeSchema, loginStartSchema } from "../../lib/protocol/login";
+import { loginCancelSchema, loginResumeSchema, loginStartSchema } from "../../lib/protocol/login-schemas";
 import type { Ack, LoginStateEvent } from "../../lib/protocol/login";
 import { ERROR_MESSAGES, type ErrorCode } from "../../lib/protocol/errors";
 import type { AppContext } from "../context";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { authBodySchema, denyBodySchema, redeemBodySchema } from "../../../lib/protocol/login";
+import { authBodySchema, denyBodySchema, redeemBodySchema } from "../../../lib/protocol/login-schemas";
 import type { RedeemResponse } from "../../../lib/protocol/login";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../router";

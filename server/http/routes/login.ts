@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { sessionIdSchema } from "../../../lib/protocol/login";
+import { sessionIdSchema } from "../../../lib/protocol/login-schemas";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../router";
 import { sendError } from "../respond";
