@@ -24,6 +24,27 @@ export interface LoginInput {
 export async function upsertUserOnLogin(db: Db, input: LoginInput): Promise<User> {
   const now = new Date();
   const claims = input.claims ?? {};
+  if (Object.keys(claims).length > 0) return upsertUserWithClaims(db, input, claims, now);
+  // The common case, on the login hot path: one batched transaction (no round trip
+  // back to JS between its statements, unlike an interactive one, which holds
+  // SQLite's single connection for its whole length).
+  const [user] = await db.$transaction([
+    db.user.upsert({
+      where: { address: input.address },
+      create: { address: input.address, claims: {}, createdAt: now, lastLoginAt: now },
+      update: { lastLoginAt: now },
+    }),
+    db.loginEvent.create({ data: { user: { connect: { address: input.address } }, ...loginEventOf(input, now) } }),
+  ]);
+  return user;
+}
+
+function loginEventOf(input: LoginInput, at: Date) {
+  return { at, ip: input.ip ?? null, userAgent: input.userAgent ?? null, method: input.method };
+}
+
+/** With new claims: merge them into the stored ones inside one interactive transaction. */
+async function upsertUserWithClaims(db: Db, input: LoginInput, claims: Claims, now: Date): Promise<User> {
   return db.$transaction(async (tx) => {
     // One INSERT ... ON CONFLICT DO UPDATE, and a write first: SQLite takes the write
     // lock at once (waiting on the busy timeout) instead of upgrading a read lock,
@@ -41,15 +62,7 @@ export async function upsertUserOnLogin(db: Db, input: LoginInput): Promise<User
         data: { claims: { ...stored, ...claims } as Prisma.InputJsonObject },
       });
     }
-    await tx.loginEvent.create({
-      data: {
-        userId: user.id,
-        at: now,
-        ip: input.ip ?? null,
-        userAgent: input.userAgent ?? null,
-        method: input.method,
-      },
-    });
+    await tx.loginEvent.create({ data: { userId: user.id, ...loginEventOf(input, now) } });
     return user;
   });
 }

@@ -80,9 +80,12 @@ export function createAuthRoutes(ctx: AppContext) {
     if (!body.ok) return body.response;
     const result = await ctx.login.redeemCode(body.data);
     if (!result.ok) return sendError(c, result.code);
-    const user = await findUserById(ctx.db, result.userId);
+    // The user was written when the session was approved, moments ago.
+    const [user, refresh] = await Promise.all([
+      findUserById(ctx.db, result.userId),
+      issueRefreshToken(ctx.db, { userId: result.userId, ttlMs: config.refreshTokenTtlMs }),
+    ]);
     if (!user) return sendError(c, "invalid_code");
-    const refresh = await issueRefreshToken(ctx.db, { userId: user.id, ttlMs: config.refreshTokenTtlMs });
     return issueSession(c, user, refresh.token);
   });
 
