@@ -1,0 +1,28 @@
+import type { Metadata } from "next";
+import { WalletSimulator } from "../../components/wallet/wallet-simulator";
+
+export const metadata: Metadata = {
+  title: "Wallet simulator · Wallet Login",
+  description: "A simulated phone wallet for testing the QR login.",
+};
+
+export default async function WalletPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { request } = await searchParams;
+  return (
+    <div className="page wallet-page">
+      <div className="wallet-page__intro">
+        <span className="eyebrow">For testing</span>
+        <h1>Wallet simulator</h1>
+        <p className="lead">
+          Plays the phone: a test key that reads the login code, shows what you are about to sign, and signs it. Keep it
+          open in a second window beside the sign-in page.
+        </p>
+      </div>
+      <WalletSimulator linkedRequest={typeof request === "string" ? request : undefined} />
+    </div>
+  );
+}
