@@ -6,6 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import qrcode from "qrcode-terminal";
 import { LoginClientError, createLoginClient } from "../lib/client/login-client";
@@ -23,9 +24,10 @@ import type { WalletKey } from "../lib/wallet/index";
 const USAGE = `Usage: npm run wallet -- <command> [options]
 
 Commands:
-  login <qr text> --match <code> [--key <hex>]
-                        fetch the login request behind a QR, check the match code
-                        against its choices, sign the EIP-4361 message and approve
+  login <qr text> [--match <code>] [--key <hex>]
+                        fetch the login request behind a QR (the browser then shows
+                        its match code), ask which code it shows (or take --match),
+                        check it against the choices, sign the EIP-4361 message, approve
   deny <qr text>        refuse the login request behind a QR
   demo [--endpoint <url>] [--auto]
                         play the browser: start a login, show its QR and match code,
@@ -110,8 +112,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runLogin(qrText: string, options: CliOptions): Promise<void> {
-  if (options.match === undefined) throw new UsageError("login needs --match <code>, the code the browser shows.");
-  if (!matchCodeSchema.safeParse(options.match).success) {
+  if (options.match !== undefined && !matchCodeSchema.safeParse(options.match).success) {
     throw new UsageError(`--match takes a two-digit code from 10 to 99, not "${options.match}".`);
   }
   const request = await fetchLoginRequest(qrText);
@@ -126,14 +127,27 @@ async function runLogin(qrText: string, options: CliOptions): Promise<void> {
       `This login needs verifiable claims (${request.requiredClaims.join(", ")}), which the CLI cannot present.`,
     );
   }
-  if (!request.matchChoices.includes(options.match)) {
+  // The browser shows its code once the request is fetched (scanned), so a person
+  // usually learns it only now: ask, unless --match was given.
+  const matchCode = options.match ?? (await askMatchCode(request.matchChoices));
+  if (!request.matchChoices.includes(matchCode)) {
     throw new WalletError(
       "wrong_match_code",
-      `${options.match} is not among the codes offered; check the code your browser shows. Nothing was signed.`,
+      `${matchCode} is not among the codes offered; check the code your browser shows. Nothing was signed.`,
     );
   }
-  await approveLogin({ key, request, matchCode: options.match });
+  await approveLogin({ key, request, matchCode });
   console.log(`Approved: the browser is signing in as ${key.address}.`);
+}
+
+async function askMatchCode(choices: string[]): Promise<string> {
+  if (!process.stdin.isTTY) throw new UsageError("login needs --match <code> when it cannot ask (no terminal).");
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return (await prompt.question(`Which code does the browser show (${choices.join(" / ")})? `)).trim();
+  } finally {
+    prompt.close();
+  }
 }
 
 async function runDeny(qrText: string): Promise<void> {
@@ -154,7 +168,7 @@ async function runDemo(options: CliOptions): Promise<void> {
       });
     });
     const session = await Promise.race([client.start(), unreachable]);
-    console.log(`Scan this with the wallet, or run: npm run wallet -- login '${session.qr}' --match <code>\n`);
+    console.log(`Scan this with the wallet, or run: npm run wallet -- login '${session.qr}'\n`);
     console.log(await renderQr(session.qr));
     console.log(`QR text:    ${session.qr}`);
     console.log(`Match code: ${session.matchCode}`);
