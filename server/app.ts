@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "./logger";
 import { publishAppContext, type AppContext } from "./context";
 import { migrateDatabase } from "./db/migrate";
 import { createDb } from "./db/client";
-import { upsertUserOnLogin } from "./db/users";
+import { createLoginWrites } from "./db/login-writes";
 import { createStores } from "./store";
 import { createSignatureVerifier } from "./crypto/secp256k1";
 import { loadOrCreateSigningKey } from "./tokens/keys";
@@ -49,6 +49,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     await migrateDatabase({ url: config.databaseUrl, log: (msg) => log.info(msg) });
     const database = await createDb({ url: config.databaseUrl });
     cleanups.push(() => database.close());
+    const loginWrites = createLoginWrites({ url: config.databaseUrl, prisma: database.prisma });
+    cleanups.push(() => loginWrites.close());
     const stores = await createStores({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
     cleanups.push(() => stores.close());
     const verifier = await createSignatureVerifier(config.cryptoBackend);
@@ -74,13 +76,24 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       verifier,
       notify: (event) => emitLoginState(io, event),
       onApproved: async ({ address, ip, userAgent }) => {
-        const user = await upsertUserOnLogin(database.prisma, { address, ip, userAgent, method: "qr" });
+        const user = await loginWrites.recordLogin({ address, ip, userAgent, method: "qr" });
         return { userId: user.id };
       },
       scheduleExpiry: (sessionId, at) => expiryTimers.schedule(sessionId, at),
     });
 
-    const ctx: AppContext = { config, log, db: database.prisma, stores, verifier, signingKey, login, expiryTimers, io };
+    const ctx: AppContext = {
+      config,
+      log,
+      db: database.prisma,
+      loginWrites,
+      stores,
+      verifier,
+      signingKey,
+      login,
+      expiryTimers,
+      io,
+    };
     registerLoginHandlers(ctx);
     const api = getRequestListener(createApiRouter(ctx).fetch);
 

@@ -1,6 +1,7 @@
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import type { Db } from "./db/client";
+import type { LoginWrites } from "./db/login-writes";
 import type { Stores } from "./store/types";
 import type { SignatureVerifier } from "./crypto/secp256k1";
 import type { SigningKey } from "./tokens/keys";
@@ -17,6 +18,8 @@ export interface AppContext {
   config: Config;
   log: Logger;
   db: Db;
+  /** The login hot path's writes (prepared statements on SQLite). */
+  loginWrites: LoginWrites;
   stores: Stores;
   verifier: SignatureVerifier;
   signingKey: SigningKey;

@@ -34,9 +34,13 @@ export type RotateResult =
   | { ok: true; token: string; family: string; userId: string; expiresAt: Date }
   | { ok: false; code: "invalid_token"; reuse?: boolean };
 
+type RefreshTokenInsert = (row: { hash: string; family: string; expiresAt: Date; userId: string }) => Promise<unknown>;
+
+/** `insert` defaults to Prisma; the login hot path passes its faster writer (server/db/login-writes.ts). */
 export async function issueRefreshToken(
   db: Db,
   { userId, ttlMs, family }: { userId: string; ttlMs: number; family?: string },
+  insert: RefreshTokenInsert = (row) => db.refreshToken.create({ data: row }),
 ): Promise<IssuedRefreshToken> {
   assertTtl(ttlMs);
   const token = randomBytes(TOKEN_BYTES).toString("base64url");
@@ -44,7 +48,7 @@ export async function issueRefreshToken(
     family: family ?? randomBytes(FAMILY_BYTES).toString("base64url"),
     expiresAt: new Date(Date.now() + ttlMs),
   };
-  await db.refreshToken.create({ data: { hash: hashRefreshToken(token), userId, ...issued } });
+  await insert({ hash: hashRefreshToken(token), userId, ...issued });
   return { token, ...issued };
 }
 

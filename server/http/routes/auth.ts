@@ -82,8 +82,12 @@ export function createAuthRoutes(ctx: AppContext) {
     if (!result.ok) return sendError(c, result.code);
     // The user was written when the session was approved, moments ago.
     const [user, refresh] = await Promise.all([
-      findUserById(ctx.db, result.userId),
-      issueRefreshToken(ctx.db, { userId: result.userId, ttlMs: config.refreshTokenTtlMs }),
+      ctx.loginWrites.findUser(result.userId),
+      issueRefreshToken(
+        ctx.db,
+        { userId: result.userId, ttlMs: config.refreshTokenTtlMs },
+        ctx.loginWrites.insertRefreshToken,
+      ),
     ]);
     if (!user) return sendError(c, "invalid_code");
     return issueSession(c, user, refresh.token);

@@ -1,0 +1,104 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type DbHandle } from "./client";
+import { migrateDatabase } from "./migrate";
+import { createPrismaLoginWrites, createSqliteLoginWrites, type LoginWrites } from "./login-writes";
+import { toMeUser } from "./users";
+
+let dir: string;
+let url: string;
+let handle: DbHandle;
+let fast: LoginWrites;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "login-writes-"));
+  url = `file:${path.join(dir, "app.db")}`;
+  await migrateDatabase({ url });
+  handle = await createDb({ url });
+  fast = createSqliteLoginWrites(path.join(dir, "app.db"), handle.prisma);
+});
+
+afterAll(async () => {
+  fast.close();
+  await handle.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the SQLite hot-path writes", () => {
+  it("write rows that Prisma reads exactly like its own", async () => {
+    const address = Wallet.createRandom().address;
+    const written = await fast.recordLogin({ address, ip: "127.0.0.1", userAgent: "test", method: "qr" });
+    const read = await handle.prisma.user.findUnique({ where: { address }, include: { loginEvents: true } });
+    expect(read).not.toBeNull();
+    expect(toMeUser(read!)).toEqual(toMeUser(written));
+    expect(read!.loginEvents).toHaveLength(1);
+    expect(read!.loginEvents[0]).toMatchObject({
+      userId: written.id,
+      ip: "127.0.0.1",
+      userAgent: "test",
+      method: "qr",
+    });
+    expect(read!.loginEvents[0]!.at.getTime()).toBe(written.lastLoginAt!.getTime());
+  });
+
+  it("keep one user per address, stamp lastLoginAt and append an event per login", async () => {
+    const address = Wallet.createRandom().address;
+    const first = await fast.recordLogin({ address, method: "qr" });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await fast.recordLogin({ address, method: "qr" });
+    expect(second.id).toBe(first.id);
+    expect(second.createdAt.getTime()).toBe(first.createdAt.getTime());
+    expect(second.lastLoginAt!.getTime()).toBeGreaterThan(first.lastLoginAt!.getTime());
+    expect(await handle.prisma.loginEvent.count({ where: { userId: first.id } })).toBe(2);
+  });
+
+  it("agree with the Prisma implementation on users created by either", async () => {
+    const viaPrisma = createPrismaLoginWrites(handle.prisma);
+    const address = Wallet.createRandom().address;
+    const created = await viaPrisma.recordLogin({ address, method: "qr" });
+    const again = await fast.recordLogin({ address, method: "qr" });
+    expect(again.id).toBe(created.id);
+    expect(toMeUser((await fast.findUser(created.id))!)).toEqual(toMeUser((await viaPrisma.findUser(created.id))!));
+    expect(await fast.findUser("nobody")).toBeNull();
+  });
+
+  it("store refresh token rows that Prisma finds by hash", async () => {
+    const user = await fast.recordLogin({ address: Wallet.createRandom().address, method: "qr" });
+    const expiresAt = new Date(Date.now() + 60_000);
+    await fast.insertRefreshToken({ hash: `hash-${user.id}`, family: "fam", expiresAt, userId: user.id });
+    const row = await handle.prisma.refreshToken.findUnique({ where: { hash: `hash-${user.id}` } });
+    expect(row).toMatchObject({ family: "fam", userId: user.id, revokedAt: null });
+    expect(row!.expiresAt.getTime()).toBe(expiresAt.getTime());
+  });
+
+  it("wait for a lock Prisma holds across event-loop turns instead of failing or blocking", async () => {
+    const address = Wallet.createRandom().address;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const prismaTx = handle.prisma.$transaction(async (tx) => {
+      await tx.user.create({ data: { address: Wallet.createRandom().address, claims: {} } });
+      await held; // the write lock stays taken while JS runs elsewhere
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const login = fast.recordLogin({ address, method: "qr" });
+    setTimeout(release, 50);
+    await expect(login).resolves.toMatchObject({ address });
+    await prismaTx;
+  });
+
+  it("record 100 concurrent logins each, without loss (timings printed, not asserted)", async () => {
+    const viaPrisma = createPrismaLoginWrites(handle.prisma);
+    const addresses = Array.from({ length: 200 }, () => Wallet.createRandom().address);
+    let t = performance.now();
+    await Promise.all(addresses.slice(0, 100).map((address) => viaPrisma.recordLogin({ address, method: "qr" })));
+    const prismaMs = performance.now() - t;
+    t = performance.now();
+    await Promise.all(addresses.slice(100).map((address) => fast.recordLogin({ address, method: "qr" })));
+    const fastMs = performance.now() - t;
+    console.info(`100 logins: prisma ${prismaMs.toFixed(0)} ms, prepared statements ${fastMs.toFixed(0)} ms`);
+    expect(await handle.prisma.user.count({ where: { address: { in: addresses } } })).toBe(200);
+  });
+});
