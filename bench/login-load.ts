@@ -1,0 +1,385 @@
+/**
+ * The login load generator (one process, so both ends of a latency share one clock): `pairs`
+ * simulated browser+wallet pairs, each a socket.io-client websocket kept open, loop
+ *
+ *   browser `login:start` -> wallet GET requestUri -> wallet POST /api/auth (native-signed)
+ *   -> browser `login:state` approved with code -> browser POST /api/auth/redeem
+ *
+ * for `warmupMs + durationMs`. Logins whose redeem ends inside the measured window count; the
+ * latency "approve -> browser" is the time from the wallet's 200 to the browser's `approved`
+ * event (negative when the event arrives first: the server emits before it answers the wallet).
+ * Every step has a timeout, every loop stops at the deadline, and in-flight logins get `drainMs`.
+ *
+ * Run by bench/run.ts; alone: node --import tsx bench/login-load.ts '{"url":"http://127.0.0.1:3000"}'
+ */
+import { Agent, request } from "node:http";
+import { pathToFileURL } from "node:url";
+import { io, type Socket } from "socket.io-client";
+import type {
+  ClientToServerEvents,
+  LoginRequest,
+  LoginStateEvent,
+  ServerToClientEvents,
+  StartedSession,
+} from "../lib/protocol/login";
+import { buildLoginMessage } from "../lib/wallet";
+import { checkBenchSigner, createBenchWallet, signerBackend, type BenchWallet } from "./native-signer";
+
+export interface LoginLoadOptions {
+  url: string;
+  pairs: number;
+  warmupMs: number;
+  durationMs: number;
+  drainMs: number;
+  stepTimeoutMs: number;
+  /** A bound on each pair's loop besides the clock. */
+  maxLoginsPerPair: number;
+}
+
+export interface LoginLoadResult {
+  pairs: number;
+  connectedPairs: number;
+  signer: string;
+  durationMs: number;
+  logins: number;
+  loginsPerSec: number;
+  /** All logins completed, warm-up and drain included. */
+  loginsTotal: number;
+  /** Wallet's 200 -> browser's `approved` (ms). */
+  approveToBrowser: LatencySummary;
+  /** Wallet sends POST /api/auth -> browser's `approved` (ms). */
+  postToBrowser: LatencySummary;
+  /** login:start -> redeem answered (ms). */
+  fullLogin: LatencySummary;
+  /** Share of logins where the browser heard `approved` before the wallet got its 200. */
+  browserFirstShare: number;
+  errors: Record<string, number>;
+  errorCount: number;
+  /** New HTTP connections the generator had to open inside the measured window (0 is the aim). */
+  connectionsOpenedInWindow: number;
+  /** Requests sent again after the server reset a reused keep-alive socket (not errors, but counted). */
+  httpRetries: number;
+  /** CPU this process used over the window, as a share of one core. */
+  generatorCpuCores: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export const DEFAULT_LOGIN_LOAD: Omit<LoginLoadOptions, "url"> = {
+  pairs: 200,
+  warmupMs: 2000,
+  durationMs: 10_000,
+  drainMs: 5000,
+  stepTimeoutMs: 10_000,
+  maxLoginsPerPair: 100_000,
+};
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+class StepError extends Error {}
+class ReusedSocketReset extends Error {}
+
+function summarize(values: number[]): LatencySummary {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) => {
+    if (sorted.length === 0) return 0;
+    const v = sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+    return Math.round(v * 1000) / 1000;
+  };
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
+}
+
+export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoadResult> {
+  checkBenchSigner();
+  const base = new URL(options.url);
+  // Keep-alive, one connection per pair at most: what a busy wallet population looks like to the
+  // server, without a new TCP handshake per request. node:http rather than fetch: on Node 20 fetch
+  // spends several times the CPU per request, and this process shares the machine with the server.
+  // - `timeout` below the server's 5 s keep-alive: without it Node 20's agent ignores the server's
+  //   Keep-Alive hint and may reuse a socket the server is closing (ECONNRESET).
+  // - The connections are opened before the clock starts and used round-robin (fifo), so none
+  //   idles out: a saturated Node server accepts one new connection per event-loop iteration, and
+  //   connections opened mid-run would measure that queue rather than the login (see README).
+  const agent = new Agent({ keepAlive: true, maxSockets: options.pairs, timeout: 4000, scheduling: "fifo" });
+  /** performance.now() of every new HTTP connection the generator opened. */
+  const connectionsOpenedAt: number[] = [];
+  const errors: Record<string, number> = {};
+  const countError = (kind: string) => {
+    errors[kind] = (errors[kind] ?? 0) + 1;
+  };
+  let httpRetries = 0;
+
+  function httpOnce(method: "GET" | "POST", path: string, payload: string | undefined) {
+    return new Promise<{ status: number; json: unknown }>((resolve, reject) => {
+      const req = request(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          method,
+          path,
+          headers:
+            payload === undefined
+              ? { accept: "application/json" }
+              : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", reject);
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            try {
+              resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as unknown) : undefined });
+            } catch {
+              resolve({ status: res.statusCode ?? 0, json: undefined });
+            }
+          });
+        },
+      );
+      req.once("socket", () => {
+        if (!req.reusedSocket) connectionsOpenedAt.push(performance.now());
+      });
+      req.setTimeout(options.stepTimeoutMs, () =>
+        req.destroy(new StepError(`${method} ${path.split("/").slice(0, 4).join("/")} timeout`)),
+      );
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        // The one retry Node's docs advise: a kept-alive socket the server closed as we reused it.
+        // Nothing reached the server's handler then, so even a POST is safe to send again.
+        if (req.reusedSocket && err.code === "ECONNRESET") reject(new ReusedSocketReset());
+        else reject(err);
+      });
+      req.end(payload);
+    });
+  }
+
+  async function httpJson(method: "GET" | "POST", path: string, body?: unknown) {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    try {
+      return await httpOnce(method, path, payload);
+    } catch (err) {
+      if (!(err instanceof ReusedSocketReset)) throw err;
+      httpRetries++;
+      return httpOnce(method, path, payload);
+    }
+  }
+
+  const errorCodeOf = (json: unknown) =>
+    (json as { error?: { code?: string } } | undefined)?.error?.code ?? "no error body";
+
+  // ---- connect every pair's browser socket before the clock starts ----
+  interface Pair {
+    socket: ClientSocket;
+    wallet: BenchWallet;
+    /** sessionId -> waiter for its `approved` event. */
+    waiters: Map<string, { at?: number; code?: string; resolve?: () => void; failed?: string }>;
+  }
+  const connectOne = (): Promise<Pair | null> =>
+    new Promise((resolve) => {
+      const socket: ClientSocket = io(options.url, {
+        transports: ["websocket"],
+        forceNew: true,
+        reconnection: false,
+        timeout: options.stepTimeoutMs,
+      });
+      const pair: Pair = { socket, wallet: createBenchWallet(), waiters: new Map() };
+      socket.on("login:state", (event: LoginStateEvent) => {
+        const at = performance.now();
+        const waiter = pair.waiters.get(event.sessionId);
+        if (!waiter) return;
+        if (event.state === "approved") {
+          waiter.at = at;
+          waiter.code = event.code;
+          waiter.resolve?.();
+        } else if (event.state !== "pending" && event.state !== "scanned") {
+          waiter.failed = `login:state ${event.state}${event.reason ? ` (${event.reason})` : ""}`;
+          waiter.resolve?.();
+        }
+      });
+      socket.once("connect", () => resolve(pair));
+      socket.once("connect_error", (err) => {
+        countError(`connect_error: ${err.message}`);
+        socket.close();
+        resolve(null);
+      });
+    });
+  const pairs: Pair[] = [];
+  for (let i = 0; i < options.pairs; i += 50) {
+    const batch = await Promise.all(Array.from({ length: Math.min(50, options.pairs - i) }, connectOne));
+    for (const pair of batch) if (pair) pairs.push(pair);
+  }
+  // The wallets' keep-alive connections, opened while the server is idle.
+  const warm = await Promise.allSettled(Array.from({ length: pairs.length }, () => httpJson("GET", "/api/health")));
+  const warmFailures = warm.filter((r) => r.status === "rejected" || r.value.status !== 200).length;
+  if (warmFailures > 0) countError(`GET /api/health before the run failed ${warmFailures} times`);
+
+  const approveToBrowser: number[] = [];
+  const postToBrowser: number[] = [];
+  const fullLogin: number[] = [];
+  let browserFirst = 0;
+  let logins = 0;
+  let loginsTotal = 0;
+
+  const t0 = performance.now();
+  const windowStart = t0 + options.warmupMs;
+  const windowEnd = windowStart + options.durationMs;
+  const inWindow = (t: number) => t >= windowStart && t < windowEnd;
+
+  function waitForApproved(pair: Pair, sessionId: string): Promise<{ at: number; code: string }> {
+    const waiter = pair.waiters.get(sessionId);
+    if (!waiter) throw new StepError("no waiter");
+    const settle = () => {
+      if (waiter.failed) throw new StepError(waiter.failed);
+      if (waiter.at === undefined || !waiter.code) throw new StepError("login:state approved without code");
+      return { at: waiter.at, code: waiter.code };
+    };
+    if (waiter.at !== undefined || waiter.failed) return Promise.resolve().then(settle);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new StepError("login:state approved timeout")), options.stepTimeoutMs);
+      waiter.resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).then(settle);
+  }
+
+  async function loginOnce(pair: Pair): Promise<void> {
+    const tStart = performance.now();
+    const ack = await pair.socket
+      .timeout(options.stepTimeoutMs)
+      .emitWithAck("login:start", {})
+      .catch(() => {
+        throw new StepError("login:start timeout");
+      });
+    if (!ack.ok) throw new StepError(`login:start ${ack.error.code}`);
+    const session: StartedSession = ack.session;
+    pair.waiters.set(session.sessionId, {});
+    try {
+      const requestPath = new URL(session.requestUri).pathname;
+      const scanned = await httpJson("GET", requestPath);
+      if (scanned.status !== 200) throw new StepError(`GET request ${scanned.status} ${errorCodeOf(scanned.json)}`);
+      const loginRequest = scanned.json as LoginRequest;
+      if (!loginRequest.matchChoices.includes(session.matchCode)) throw new StepError("match code not offered");
+
+      const message = buildLoginMessage(loginRequest, pair.wallet.address);
+      const signature = pair.wallet.signPersonal(message);
+      const tPost = performance.now();
+      const answer = await httpJson("POST", new URL(loginRequest.responseUri).pathname, {
+        sessionId: session.sessionId,
+        message,
+        signature,
+        matchCode: session.matchCode,
+      });
+      const tWalletOk = performance.now();
+      if (answer.status !== 200) throw new StepError(`POST /api/auth ${answer.status} ${errorCodeOf(answer.json)}`);
+
+      const approved = await waitForApproved(pair, session.sessionId);
+      const redeemed = await httpJson("POST", "/api/auth/redeem", {
+        sessionId: session.sessionId,
+        browserSecret: session.browserSecret,
+        code: approved.code,
+      });
+      if (redeemed.status !== 200)
+        throw new StepError(`POST /api/auth/redeem ${redeemed.status} ${errorCodeOf(redeemed.json)}`);
+      if (typeof (redeemed.json as { accessToken?: unknown }).accessToken !== "string") {
+        throw new StepError("redeem without accessToken");
+      }
+      const tDone = performance.now();
+      loginsTotal++;
+      if (inWindow(tDone)) {
+        logins++;
+        fullLogin.push(tDone - tStart);
+      }
+      if (inWindow(tWalletOk)) {
+        approveToBrowser.push(approved.at - tWalletOk);
+        postToBrowser.push(approved.at - tPost);
+        if (approved.at < tWalletOk) browserFirst++;
+      }
+    } finally {
+      pair.waiters.delete(session.sessionId);
+    }
+  }
+
+  const loopDeadline = windowEnd;
+  const hardDeadline = windowEnd + options.drainMs;
+  async function runPair(pair: Pair): Promise<void> {
+    for (let i = 0; i < options.maxLoginsPerPair && performance.now() < loopDeadline && pair.socket.connected; i++) {
+      try {
+        await loginOnce(pair);
+      } catch (err) {
+        countError(
+          err instanceof StepError ? err.message : `unexpected: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    if (!pair.socket.connected) countError("socket disconnected");
+  }
+
+  const cpuStart = process.cpuUsage();
+  let cpuAtWindowStart: NodeJS.CpuUsage | undefined;
+  let cpuAtWindowEnd: NodeJS.CpuUsage | undefined;
+  // The parent (bench/logins.ts) reads the server's CPU and profiles it over the same window.
+  const startTimer = setTimeout(() => {
+    cpuAtWindowStart = process.cpuUsage(cpuStart);
+    process.send?.({ type: "window", phase: "start" });
+  }, options.warmupMs);
+  const endTimer = setTimeout(() => {
+    cpuAtWindowEnd = process.cpuUsage(cpuStart);
+    process.send?.({ type: "window", phase: "end" });
+  }, options.warmupMs + options.durationMs);
+  let drainTimer: NodeJS.Timeout | undefined;
+  const drained = await Promise.race([
+    Promise.all(pairs.map(runPair)).then(() => true),
+    new Promise<boolean>((resolve) => {
+      drainTimer = setTimeout(() => resolve(false), Math.max(0, hardDeadline - performance.now()));
+    }),
+  ]);
+  clearTimeout(drainTimer);
+  clearTimeout(startTimer);
+  clearTimeout(endTimer);
+  if (!drained) countError("logins still in flight at the drain deadline");
+  for (const pair of pairs) pair.socket.disconnect();
+  agent.destroy();
+
+  const cpuMicros =
+    cpuAtWindowStart && cpuAtWindowEnd
+      ? cpuAtWindowEnd.user + cpuAtWindowEnd.system - (cpuAtWindowStart.user + cpuAtWindowStart.system)
+      : 0;
+  const errorCount = Object.values(errors).reduce((a, b) => a + b, 0);
+  return {
+    pairs: options.pairs,
+    connectedPairs: pairs.length,
+    signer: signerBackend,
+    durationMs: options.durationMs,
+    logins,
+    loginsPerSec: Math.round((logins * 1000) / options.durationMs),
+    loginsTotal,
+    approveToBrowser: summarize(approveToBrowser),
+    postToBrowser: summarize(postToBrowser),
+    fullLogin: summarize(fullLogin),
+    browserFirstShare: approveToBrowser.length ? Math.round((browserFirst / approveToBrowser.length) * 1000) / 1000 : 0,
+    errors,
+    errorCount,
+    httpRetries,
+    connectionsOpenedInWindow: connectionsOpenedAt.filter(inWindow).length,
+    generatorCpuCores: Math.round((cpuMicros / 1000 / options.durationMs) * 100) / 100,
+  };
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const given = JSON.parse(process.argv[2] ?? "{}") as Partial<LoginLoadOptions>;
+  if (!given.url) throw new Error('usage: login-load.ts \'{"url":"http://127.0.0.1:3000"}\'');
+  const result = await runLoginLoad({ ...DEFAULT_LOGIN_LOAD, ...given, url: given.url });
+  if (process.send) process.send({ type: "result", result }, () => process.exit(0));
+  else {
+    console.log(JSON.stringify(result, null, 2));
+    process.exit(0);
+  }
+}
