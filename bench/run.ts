@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, each figure beside its peer measured in the same run, one
  * table on stdout and the whole result as JSON in bench/results/latest.json. See bench/README.md.
  *
- * Flags: --skip-build (never run `next build`), --only=recovery,logins,memory, --cpu-prof (profile
+ * Flags: --skip-build (never run `next build`), --only=recovery,logins,memory,widget, --cpu-prof (profile
  * the server over the login window; the profiler slows it, so figures from such a run are marked),
  * --sockets=N (memory benchmark size, default 10000), --login-seconds=N (default 10).
  */
@@ -12,6 +12,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { benchRecovery } from "./recovery";
+import { measureWidgetSize } from "./widget-size";
 import { benchLogins, type LoginsBenchResult } from "./logins";
 import { benchMemory, type MemoryBenchResult } from "./memory";
 import { DEFAULT_LOGIN_LOAD } from "./login-load";
@@ -31,8 +32,8 @@ const TARGETS = {
   memoryVsBare: 1.3,
 } as const;
 
-type Section = "recovery" | "logins" | "memory";
-const SECTIONS: readonly Section[] = ["recovery", "logins", "memory"];
+type Section = "recovery" | "logins" | "memory" | "widget";
+const SECTIONS: readonly Section[] = ["recovery", "logins", "memory", "widget"];
 
 function readFlag(name: string): string | undefined {
   const prefix = `--${name}=`;
@@ -113,6 +114,25 @@ async function main() {
     memory?: MemoryBenchResult;
     profile?: ProfileSummary;
   } = {};
+
+  if (wants("widget")) {
+    log("widget bundle size (components/qr-login public entry, without React)...");
+    try {
+      const size = await measureWidgetSize();
+      rows.push({
+        section: "widget",
+        figure: "QrLogin bundle, minified + gzip, without React",
+        value: `${(size.gzipBytes / 1024).toFixed(2)} KB`,
+        peer: "minified, not compressed",
+        peerValue: `${(size.bytes / 1024).toFixed(2)} KB`,
+        ratio: null,
+        target: "<= 25 KB gzipped",
+        meets: size.gzipBytes <= 25 * 1024,
+      });
+    } catch (err) {
+      failures.widget = String(err instanceof Error ? (err.stack ?? err.message) : err);
+    }
+  }
 
   if (wants("recovery")) {
     log("signature recovery (ours vs ethers.verifyMessage, one thread)...");

@@ -1,5 +1,5 @@
 import { loginCancelSchema, loginResumeSchema, loginStartSchema } from "../../lib/protocol/login-schemas";
-import type { Ack, LoginStateEvent } from "../../lib/protocol/login";
+import { ENDED_STATES, type Ack, type LoginStateEvent } from "../../lib/protocol/login";
 import { ERROR_MESSAGES, type ErrorCode } from "../../lib/protocol/errors";
 import type { AppContext } from "../context";
 import type { AppSocketServer } from "./socket-server";
@@ -8,7 +8,10 @@ import type { AppSocketServer } from "./socket-server";
 export const loginRoom = (sessionId: string) => `login:${sessionId}`;
 
 export function emitLoginState(io: AppSocketServer, event: LoginStateEvent) {
-  io.to(loginRoom(event.sessionId)).emit("login:state", event);
+  const room = loginRoom(event.sessionId);
+  io.to(room).emit("login:state", event);
+  // Nothing follows an end: free the room, so a long-lived tab does not collect them.
+  if (ENDED_STATES.includes(event.state)) io.in(room).socketsLeave(room);
 }
 
 const fail = (code: ErrorCode): Ack<never> => ({ ok: false, error: { code, message: ERROR_MESSAGES[code] } });
