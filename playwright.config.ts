@@ -3,44 +3,78 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
+import type { PlaywrightTestConfig } from "@playwright/test";
 
-// One server for the whole run, on a free port, with its own data folder. The values
+// Two servers for the whole run, each on a free port with its own data folder: the
+// main one, and one whose QR codes expire after 10 s (e2e/expiry.spec.ts). The values
 // are fixed in the runner's environment so its workers see the same ones.
-process.env.E2E_PORT ??= execFileSync(process.execPath, [
-  "-e",
-  "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
-]).toString();
+if (process.env.E2E_PORT === undefined || process.env.E2E_SHORT_TTL_PORT === undefined) {
+  // Both ports from one process, held open together, so they cannot be the same one.
+  const [port, shortTtlPort] = execFileSync(process.execPath, [
+    "-e",
+    `const net = require("node:net");
+     const open = () => new Promise((resolve) => { const s = net.createServer().listen(0, "127.0.0.1", () => resolve(s)); });
+     Promise.all([open(), open()]).then((servers) => {
+       process.stdout.write(servers.map((s) => s.address().port).join(" "));
+       servers.forEach((s) => s.close());
+     });`,
+  ])
+    .toString()
+    .split(" ");
+  process.env.E2E_PORT ??= port;
+  process.env.E2E_SHORT_TTL_PORT ??= shortTtlPort;
+}
 process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), "wallet-login-e2e-"));
-const port = Number(process.env.E2E_PORT);
-const baseURL = `http://localhost:${port}`;
+process.env.E2E_SHORT_TTL_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), "wallet-login-e2e-short-ttl-"));
+/** QR lifetime on the second server; the least the config allows. */
+process.env.E2E_SHORT_TTL_SECONDS ??= "10";
 
-export default defineConfig({
-  testDir: "e2e",
-  fullyParallel: false,
-  workers: 1,
-  retries: process.env.CI ? 1 : 0,
-  timeout: 60_000,
-  reporter: process.env.CI ? [["list"]] : [["list"]],
-  use: {
-    baseURL,
-    launchOptions: { executablePath: process.env.PLAYWRIGHT_CHROMIUM_PATH ?? "/usr/bin/chromium" },
-    trace: "retain-on-failure",
-  },
-  webServer: {
+const baseURL = `http://localhost:${process.env.E2E_PORT}`;
+// Read by the specs that run against the short-lived codes (e2e/support.ts).
+process.env.E2E_SHORT_TTL_URL = `http://localhost:${process.env.E2E_SHORT_TTL_PORT}`;
+
+type WebServer = Extract<NonNullable<PlaywrightTestConfig["webServer"]>, { command: string }>;
+
+function appServer(url: string, dataDir: string, env: Record<string, string> = {}): WebServer {
+  return {
     command: "node --import tsx server/index.ts",
-    url: `${baseURL}/api/health`,
+    url: `${url}/api/health`,
     timeout: 120_000,
     reuseExistingServer: false,
     stdout: "ignore",
     stderr: "pipe",
     env: {
       NODE_ENV: "production",
-      PORT: String(port),
+      PORT: new URL(url).port,
       HOST: "127.0.0.1",
-      PUBLIC_URL: baseURL,
-      DATA_DIR: process.env.E2E_DATA_DIR,
+      PUBLIC_URL: url,
+      DATA_DIR: dataDir,
       LOG_LEVEL: "warn",
-      LOGIN_TTL_SECONDS: process.env.E2E_LOGIN_TTL_SECONDS ?? "120",
+      ...env,
     },
+  };
+}
+
+export default defineConfig({
+  testDir: "e2e",
+  globalTeardown: "./e2e/global-teardown.ts",
+  fullyParallel: false,
+  workers: 1,
+  retries: process.env.CI ? 1 : 0,
+  timeout: 60_000,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    launchOptions: { executablePath: process.env.PLAYWRIGHT_CHROMIUM_PATH ?? "/usr/bin/chromium" },
+    colorScheme: "light",
+    trace: "retain-on-failure",
   },
+  webServer: [
+    appServer(baseURL, process.env.E2E_DATA_DIR, {
+      LOGIN_TTL_SECONDS: process.env.E2E_LOGIN_TTL_SECONDS ?? "120",
+    }),
+    appServer(process.env.E2E_SHORT_TTL_URL, process.env.E2E_SHORT_TTL_DATA_DIR, {
+      LOGIN_TTL_SECONDS: process.env.E2E_SHORT_TTL_SECONDS,
+    }),
+  ],
 });
