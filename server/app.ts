@@ -16,6 +16,10 @@ import { createLoginService } from "./login/login-service";
 import { createExpiryTimers } from "./login/expiry-timers";
 import { createSocketServer } from "./realtime/socket-server";
 import { emitLoginState, registerLoginHandlers } from "./realtime/login-handlers";
+import { emitPresenceNotice, registerChannelHandlers } from "./realtime/channel-handlers";
+import { createChannelService } from "./channels/channel-service";
+import { loadOrCreateAppCredentials } from "./channels/credentials";
+import { CHANNEL_LIMITS } from "../lib/protocol/channels";
 import { createApiRouter, isApiPath } from "./http/router";
 
 export interface RunningApp {
@@ -59,6 +63,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       `signature recovery: ${verifier.backend === "native" ? "native libsecp256k1" : "pure JS"}`,
     );
     const signingKey = await loadOrCreateSigningKey(config.dataDir);
+    const { source: credentialsSource, ...channelCredentials } = await loadOrCreateAppCredentials(config.dataDir, {
+      appId: config.channels.appId,
+      key: config.channels.appKey,
+      secret: config.channels.appSecret,
+    });
+    log.info({ appId: channelCredentials.appId, source: credentialsSource }, "channel app credentials ready");
 
     const httpServer = createServer();
     const sockets = await createSocketServer(httpServer, config, log);
@@ -82,6 +92,19 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       scheduleExpiry: (sessionId, at) => expiryTimers.schedule(sessionId, at),
     });
 
+    // Closes after sockets.close() (which runs first) and before the stores.
+    const channels = createChannelService({
+      store: stores.presence,
+      log,
+      nodeTimeoutMs: config.channels.nodeTimeoutMs,
+      maxPresenceMembers: config.channels.presenceMaxMembers,
+      maxChannelsPerSocket: CHANNEL_LIMITS.maxChannelsPerSocket,
+      notify: (notice) => emitPresenceNotice(io, notice),
+      onLeaseLost: () => io.local.disconnectSockets(true),
+    });
+    await channels.start();
+    cleanups.push(() => channels.close());
+
     const ctx: AppContext = {
       config,
       log,
@@ -93,8 +116,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       login,
       expiryTimers,
       io,
+      channels,
+      channelCredentials,
     };
     registerLoginHandlers(ctx);
+    registerChannelHandlers(ctx);
     const api = getRequestListener(createApiRouter(ctx).fetch);
 
     let pages: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void = (_req, res) => {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { appIdSchema, appKeySchema, appSecretSchema } from "./channels/credentials";
 
 /**
  * The one reader of process.env. Every variable is documented in .env.example;
@@ -10,6 +11,8 @@ const bool = z
   .transform((v) => v === "true" || v === "1")
   .optional();
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** An empty value (`APP_SECRET=` in a copied .env) counts as unset. */
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -35,6 +38,12 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_START_PER_SOCKET: int(1, 1_000_000).default(10),
   RATE_LIMIT_LOGIN_START_PER_IP: int(1, 1_000_000).default(60),
   RATE_LIMIT_AUTH_PER_IP: int(1, 1_000_000).default(120),
+  RATE_LIMIT_SUBSCRIBE_PER_SOCKET: int(1, 1_000_000).default(100),
+  APP_ID: optional(appIdSchema),
+  APP_KEY: optional(appKeySchema),
+  APP_SECRET: optional(appSecretSchema),
+  PRESENCE_MAX_MEMBERS: int(1, 100_000).default(100),
+  CHANNELS_NODE_TIMEOUT_SECONDS: int(2, 600).default(15),
   TRUST_PROXY: bool,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
@@ -61,7 +70,22 @@ export interface Config {
   chainId: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlMs: number;
-  rateLimits: { loginStartPerSocket: number; loginStartPerIp: number; authPerIp: number; windowMs: number };
+  rateLimits: {
+    loginStartPerSocket: number;
+    loginStartPerIp: number;
+    authPerIp: number;
+    subscribePerSocket: number;
+    windowMs: number;
+  };
+  /** Channels and presence (PROTOCOL.md section 2). Unset credentials come from DATA_DIR. */
+  channels: {
+    appId?: string;
+    appKey?: string;
+    appSecret?: string;
+    presenceMaxMembers: number;
+    /** A node that has not renewed its lease for this long is dead; its members are removed. */
+    nodeTimeoutMs: number;
+  };
   trustProxy: boolean;
   logLevel: string;
   cryptoBackend: "auto" | "native" | "js";
@@ -112,7 +136,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginStartPerSocket: e.RATE_LIMIT_LOGIN_START_PER_SOCKET,
       loginStartPerIp: e.RATE_LIMIT_LOGIN_START_PER_IP,
       authPerIp: e.RATE_LIMIT_AUTH_PER_IP,
+      subscribePerSocket: e.RATE_LIMIT_SUBSCRIBE_PER_SOCKET,
       windowMs: 60_000,
+    },
+    channels: {
+      appId: e.APP_ID,
+      appKey: e.APP_KEY,
+      appSecret: e.APP_SECRET,
+      presenceMaxMembers: e.PRESENCE_MAX_MEMBERS,
+      nodeTimeoutMs: e.CHANNELS_NODE_TIMEOUT_SECONDS * 1000,
     },
     trustProxy: e.TRUST_PROXY ?? false,
     logLevel: e.LOG_LEVEL,

@@ -8,6 +8,8 @@ import type { SigningKey } from "./tokens/keys";
 import type { LoginService } from "./login/login-service";
 import type { ExpiryTimers } from "./login/expiry-timers";
 import type { AppSocketServer } from "./realtime/socket-server";
+import type { ChannelService } from "./channels/channel-service";
+import type { AppCredentials } from "./channels/signing";
 
 /**
  * The one AppContext. Next bundles app/ apart from server/index.ts, so a module-level
@@ -26,6 +28,10 @@ export interface AppContext {
   login: LoginService;
   expiryTimers: ExpiryTimers;
   io: AppSocketServer;
+  /** Channel subscriptions and presence of this node's sockets (section 2). */
+  channels: ChannelService;
+  /** APP_ID, APP_KEY, APP_SECRET of the Pusher-compatible API; the secret is never logged. */
+  channelCredentials: AppCredentials;
 }
 
 const CONTEXT_KEY = Symbol.for("wallet-login.app-context");

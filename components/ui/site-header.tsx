@@ -7,6 +7,7 @@ const LINKS = [
   { href: "/", label: "Home" },
   { href: "/wallet", label: "Wallet simulator" },
   { href: "/embed-demo", label: "Embed demo" },
+  { href: "/partners", label: "Partners" },
 ] as const;
 
 export function SiteHeader({ appName }: { appName: string }) {

@@ -8,7 +8,12 @@ import { sendError } from "./respond";
 import { createLoginRoutes } from "./routes/login";
 import { createAuthRoutes } from "./routes/auth";
 import { createMeRoutes } from "./routes/me";
+import { createAppRoutes } from "./routes/apps";
+import { createDataRoutes } from "./routes/data";
+import { createAppDirectory } from "../data/app-directory";
 import { createJwks } from "../tokens/keys";
+import { createChannelAuthRoutes } from "./routes/channel-auth";
+import { createPusherApiRoutes } from "./routes/pusher-api";
 
 export type ApiEnv = {
   Bindings: HttpBindings;
@@ -29,7 +34,14 @@ export function createApiRouter(ctx: AppContext) {
   const app = new Hono<ApiEnv>();
   const jwks = createJwks([ctx.signingKey]);
 
-  app.use("*", bodyLimit({ maxSize: MAX_AUTH_BODY_BYTES, onError: (c) => sendError(c, "payload_too_large") }));
+  // One directory for both, so disabling an app takes effect at once on this node. The data
+  // route is mounted ahead of the body limit below: it limits its hot-path body itself, cheaper.
+  const appDirectory = createAppDirectory({ db: ctx.db, log: ctx.log });
+  app.route("/api/data", createDataRoutes(ctx, appDirectory));
+
+  const smallBodies = bodyLimit({ maxSize: MAX_AUTH_BODY_BYTES, onError: (c) => sendError(c, "payload_too_large") });
+  // The Pusher API takes batches of 10 KB events; it sets its own, larger limit.
+  app.use("*", (c, next) => (c.req.path.startsWith("/apps/") ? next() : smallBodies(c, next)));
 
   app.get("/api/health", (c) =>
     c.json({ ok: true, stores: ctx.stores.kind, database: ctx.config.databaseProvider, crypto: ctx.verifier.backend }),
@@ -40,6 +52,9 @@ export function createApiRouter(ctx: AppContext) {
   app.route("/api/login", createLoginRoutes(ctx));
   app.route("/api/auth", createAuthRoutes(ctx));
   app.route("/api/me", createMeRoutes(ctx));
+  app.route("/api/channel-auth", createChannelAuthRoutes(ctx));
+  app.route("/apps", createPusherApiRoutes(ctx));
+  app.route("/api/apps", createAppRoutes(ctx, appDirectory));
 
   app.notFound((c) => sendError(c, "not_found"));
   app.onError((err, c) => {

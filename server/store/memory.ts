@@ -11,14 +11,18 @@
  * - Records are copied in and out, so callers can never change a stored record.
  * - A session is forgotten at keepUntil: lazily on access and by a periodic sweep, so
  *   idle sessions cost one Map entry each and no timer.
+ * - A replay-cache key is held until its expiresAt (swept the same way); a claim is a
+ *   synchronous check-and-set, so exactly one of concurrent claims wins.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ENDED_STATES } from "../../lib/protocol/login";
+import { createMemoryPresenceStore } from "./presence-memory";
 import type {
   LoginSessionRecord,
   LoginSessionStore,
   RateLimiter,
   RateLimitResult,
+  ReplayCache,
   Stores,
   TransitionRequest,
   TransitionResult,
@@ -39,6 +43,8 @@ interface WindowEntry {
 export function createMemoryStores(): Stores {
   const sessions = new Map<string, SessionEntry>();
   const windows = new Map<string, WindowEntry>();
+  /** replay key -> expiresAt (epoch ms) */
+  const claims = new Map<string, number>();
   let isClosed = false;
 
   const assertOpen = () => {
@@ -58,6 +64,7 @@ export function createMemoryStores(): Stores {
     const now = Date.now();
     for (const [id, entry] of sessions) if (entry.keepUntil <= now) sessions.delete(id);
     for (const [key, entry] of windows) if (entry.resetAt <= now) windows.delete(key);
+    for (const [key, expiresAt] of claims) if (expiresAt <= now) claims.delete(key);
   };
   const sweepTimer = setInterval(sweep, SWEEP_INTERVAL_MS);
   // The sweep is housekeeping only; it must never keep the process (or a test run) alive.
@@ -106,16 +113,29 @@ export function createMemoryStores(): Stores {
     },
   };
 
+  const replayCache: ReplayCache = {
+    async claim(key, expiresAt) {
+      assertOpen();
+      const heldUntil = claims.get(key);
+      if (heldUntil !== undefined && heldUntil > Date.now()) return false;
+      claims.set(key, expiresAt);
+      return true;
+    },
+  };
+
   return {
     kind: "memory",
     loginSessions,
     rateLimiter,
+    replayCache,
+    presence: createMemoryPresenceStore(assertOpen),
     async close() {
       if (isClosed) return;
       isClosed = true;
       clearInterval(sweepTimer);
       sessions.clear();
       windows.clear();
+      claims.clear();
     },
   };
 }

@@ -11,15 +11,19 @@
  * - `expect` values are compared on SHA-1 digests (see TRANSITION_SCRIPT).
  * - A rate-limit window is one counter key `${prefix}rl:${windowMs}:${key}` that starts
  *   at its first hit and expires with the window.
+ * - A replay-cache claim is one `SET ${prefix}replay:${key} 1 PXAT expiresAt NX`: atomic,
+ *   so exactly one node's claim wins, and the key is gone at expiresAt.
  */
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import { ENDED_STATES } from "../../lib/protocol/login";
+import { createRedisPresenceStore } from "./presence-redis";
 import type {
   LoginSessionRecord,
   LoginSessionStore,
   RateLimiter,
   RateLimitResult,
+  ReplayCache,
   Stores,
   TransitionRequest,
   TransitionResult,
@@ -208,10 +212,20 @@ export async function createRedisStores(opts: {
     },
   };
 
+  const replayCache: ReplayCache = {
+    async claim(key, expiresAt) {
+      // Redis refuses a PXAT in the past; a key that is already due needs no holding anyway.
+      const at = Math.max(Math.ceil(expiresAt), Date.now() + 1);
+      return (await client.set(`${opts.prefix}replay:${key}`, "1", "PXAT", at, "NX")) === "OK";
+    },
+  };
+
   return {
     kind: "redis",
     loginSessions,
     rateLimiter,
+    replayCache,
+    presence: createRedisPresenceStore(client, opts.prefix, createScriptRunner),
     async close() {
       if (isClosed) return;
       isClosed = true;

@@ -387,6 +387,33 @@ function describeStores(name: string, makeStores: () => Promise<Stores>) {
       });
     });
 
+    describe("replay cache", () => {
+      it("lets a key be claimed once until it expires, and keeps keys apart", async () => {
+        const key = randomId();
+        const { replayCache } = stores;
+        expect(await replayCache.claim(key, Date.now() + 10_000)).toBe(true);
+        expect(await replayCache.claim(key, Date.now() + 10_000)).toBe(false);
+        expect(await replayCache.claim(key, Date.now() + 20_000)).toBe(false);
+        expect(await replayCache.claim(randomId(), Date.now() + 10_000)).toBe(true);
+      });
+
+      it("forgets a key at its expiresAt", async () => {
+        const key = randomId();
+        expect(await stores.replayCache.claim(key, Date.now() + 200)).toBe(true);
+        expect(await stores.replayCache.claim(key, Date.now() + 200)).toBe(false);
+        await sleep(350);
+        expect(await stores.replayCache.claim(key, Date.now() + 200)).toBe(true);
+      });
+
+      it("lets exactly one of 100 concurrent claims of one key win", async () => {
+        const key = randomId();
+        const results = await Promise.all(
+          Array.from({ length: 100 }, () => stores.replayCache.claim(key, Date.now() + 10_000)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
     describe("close", () => {
       it("closes, refuses use afterwards, and may be called twice", async () => {
         const own = await makeStores();
@@ -446,6 +473,20 @@ if (redisUnavailableReason && isCI) {
       const stores = await createStores({ redisUrl: REDIS_URL, prefix });
       expect(stores.kind).toBe("redis");
       await stores.close();
+    });
+
+    it("keeps each replay claim in one key under the prefix that expires at expiresAt", async () => {
+      const client = await createRedisClient(REDIS_URL);
+      const stores = await createRedisStores({ url: REDIS_URL, prefix });
+      try {
+        const key = randomId();
+        const expiresAt = Date.now() + 30_000;
+        expect(await stores.replayCache.claim(key, expiresAt)).toBe(true);
+        expect(await client.pexpiretime(`${prefix}replay:${key}`)).toBe(Math.ceil(expiresAt));
+      } finally {
+        await stores.close();
+        await client.quit();
+      }
     });
 
     it("keeps each session in one key under the prefix, with an expiry", async () => {

@@ -1,4 +1,7 @@
 import type { LoginState } from "../../lib/protocol/login";
+import type { PresenceStore } from "./presence-types";
+
+export type * from "./presence-types";
 
 /**
  * A login session as the stores keep it. Only the SHA-256 of the browser secret is
@@ -55,9 +58,22 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
 }
 
+/**
+ * Keys that can be claimed once each (the signed data fetches' replay cache): a key
+ * stays claimed until its expiresAt, and exactly one of any number of concurrent
+ * claims of it, on any node, wins.
+ */
+export interface ReplayCache {
+  /** true when this call claimed `key`; false when it was already claimed and has not expired. */
+  claim(key: string, expiresAt: number): Promise<boolean>;
+}
+
 export interface Stores {
   kind: "memory" | "redis";
   loginSessions: LoginSessionStore;
   rateLimiter: RateLimiter;
+  replayCache: ReplayCache;
+  /** Channel subscriptions and presence members (presence-types.ts). */
+  presence: PresenceStore;
   close(): Promise<void>;
 }

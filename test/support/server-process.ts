@@ -28,6 +28,12 @@ const SERVER_ENV_KEYS = new Set([
   "LOG_LEVEL",
   "CRYPTO_BACKEND",
   "API_ONLY",
+  "APP_ID",
+  "APP_KEY",
+  "APP_SECRET",
+  "RATE_LIMIT_SUBSCRIBE_PER_SOCKET",
+  "PRESENCE_MAX_MEMBERS",
+  "CHANNELS_NODE_TIMEOUT_SECONDS",
 ]);
 
 export interface ExitInfo {

@@ -1,0 +1,467 @@
+/**
+ * Signed data fetches per second (PROTOCOL.md section 3) on the production server, API only:
+ * `partners` concurrent partner servers, each an app registered beforehand with its own key, loop
+ *
+ *   sign a fresh message (iat now, exp +5 min, random nonce, metaData {limit 20, page 1}) with
+ *   native libsecp256k1 (bench/native-signer.ts) -> POST /api/data/users -> 200 with 20 users
+ *
+ * Beside it, in the same run: the bare recovery rate (bench/recovery.ts, EIP-191 hash + native
+ * recovery per CPU-second of one thread: the floor of what every verified fetch costs) and the API
+ * router's trivial route (GET /api/health, autocannon, same server). Target: fetches/s >= 0.6x the
+ * bare recovery rate.
+ *
+ * The load generator is this file run as its own process (`--generator`), so the server and the
+ * generator each have a core; it registers the apps straight in the server's SQLite database
+ * (with a rate limit the benchmark never reaches) and seeds `users` users, then measures.
+ *
+ * Alone: node --import tsx bench/data-fetch.ts [--seconds=5] [--partners=50]
+ */
+import { fork } from "node:child_process";
+import { Agent, request } from "node:http";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { hashPersonalMessage, toHex } from "../server/crypto/eip191";
+import { measureThroughput, type ThroughputResult } from "./http-throughput";
+import { checkBenchSigner, createBenchWallet, signerBackend } from "./native-signer";
+import { benchRecovery, type RecoveryBenchResult } from "./recovery";
+import {
+  ROOT,
+  appServerEnv,
+  createTempDir,
+  removeTempDirs,
+  startServer,
+  trackChild,
+  type ServerHandle,
+} from "./server-process";
+import type { Row } from "./table";
+
+export interface DataFetchBenchOptions {
+  partners?: number;
+  seconds?: number;
+  warmupSeconds?: number;
+  /** Users in the database (the page read is 20 of them). */
+  users?: number;
+  recoverySeconds?: number;
+  /** Target: fetches/s over the bare recovery rate. */
+  target?: number;
+}
+
+interface GeneratorOptions {
+  url: string;
+  databaseUrl: string;
+  partners: number;
+  users: number;
+  warmupMs: number;
+  durationMs: number;
+  drainMs: number;
+  timeoutMs: number;
+}
+
+export interface DataFetchLoadResult {
+  partners: number;
+  signer: string;
+  durationMs: number;
+  /** 200s answered inside the measured window. */
+  fetches: number;
+  fetchesPerSec: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Non-200 answers and failures over the whole run, by code. */
+  errors: Record<string, number>;
+  errorCount: number;
+  generatorCpuCores: number;
+}
+
+export interface DataFetchBenchResult {
+  dataFetches: DataFetchLoadResult;
+  apiHealth: ThroughputResult;
+  recovery: RecoveryBenchResult;
+  /** ops per CPU-second of the backend the server uses (native where it loaded). */
+  bareRecoveryPerSec: number;
+  ratioToRecovery: number;
+  ratioToHealth: number;
+  serverCpuCores: number;
+  /**
+   * Fetches per CPU-second the server used: comparable with the recovery figure (also per
+   * CPU-second) when other processes take the machine's cores away from the server.
+   */
+  fetchesPerServerCpuSecond: number;
+  cpuRatioToRecovery: number;
+  target: number;
+  meetsTarget: boolean;
+}
+
+const DEFAULTS = { partners: 50, seconds: 5, warmupSeconds: 1, users: 200, recoverySeconds: 2, target: 0.6 };
+const SELF = fileURLToPath(import.meta.url);
+const PAGE_LIMIT = 20;
+const MESSAGE_TTL_SECONDS = 300;
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return round2(sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0);
+}
+
+// ---------------------------------------------------------------- the load generator (child)
+
+async function seedDatabase(options: GeneratorOptions, addresses: string[]): Promise<string[]> {
+  const [{ createDb }, { createApp }] = await Promise.all([
+    import("../server/db/client"),
+    import("../server/data/apps"),
+  ]);
+  const { prisma, close } = await createDb({ url: options.databaseUrl });
+  try {
+    const existing = await prisma.user.count();
+    const createdAt = Date.now() - 86_400_000;
+    for (let i = existing; i < options.users; i++) {
+      await prisma.user.create({
+        data: { address: createBenchWallet().address, claims: {}, createdAt: new Date(createdAt + i * 1000) },
+      });
+    }
+    const appIds: string[] = [];
+    for (const [index, address] of addresses.entries()) {
+      const created = await createApp(prisma, {
+        name: `bench partner ${index + 1}`,
+        address,
+        ownerUserId: null,
+        rateLimitPerMinute: 1_000_000_000,
+      });
+      if (!created.ok) throw new Error(`could not register bench app ${index + 1}`);
+      appIds.push(created.app.id);
+    }
+    return appIds;
+  } finally {
+    await close();
+  }
+}
+
+export async function runDataFetchLoad(options: GeneratorOptions): Promise<DataFetchLoadResult> {
+  checkBenchSigner();
+  const wallets = Array.from({ length: options.partners }, () => createBenchWallet());
+  const appIds = await seedDatabase(
+    options,
+    wallets.map((wallet) => wallet.address),
+  );
+  const base = new URL(options.url);
+  // Keep-alive, one connection per partner, opened before the clock starts (as bench/login-load.ts).
+  const agent = new Agent({ keepAlive: true, maxSockets: options.partners, timeout: 4000, scheduling: "fifo" });
+  const errors: Record<string, number> = {};
+  const countError = (kind: string) => {
+    errors[kind] = (errors[kind] ?? 0) + 1;
+  };
+
+  function signBody(partner: number): string {
+    const wallet = wallets[partner]!;
+    const iat = Math.floor(Date.now() / 1000);
+    const message = {
+      appId: appIds[partner]!,
+      iat,
+      exp: iat + MESSAGE_TTL_SECONDS,
+      nonce: Math.random().toString(36).slice(2),
+      metaData: { limit: PAGE_LIMIT, page: 1 },
+    };
+    const text = JSON.stringify(message);
+    // The SDK sends messageHash too; the server compares it with its own hash.
+    return JSON.stringify({
+      message,
+      fyresign: wallet.signPersonal(text),
+      messageHash: toHex(hashPersonalMessage(text)),
+    });
+  }
+
+  function post(payload: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          method: "POST",
+          path: "/api/data/users",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", reject);
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        },
+      );
+      req.setTimeout(options.timeoutMs, () => req.destroy(new Error("timeout")));
+      req.on("error", reject);
+      req.end(payload);
+    });
+  }
+
+  let checked = 0;
+  async function fetchOnce(partner: number): Promise<boolean> {
+    const { status, body } = await post(signBody(partner));
+    if (status !== 200) {
+      let code = `HTTP ${status}`;
+      try {
+        code = (JSON.parse(body) as { error?: { code?: string } }).error?.code ?? code;
+      } catch {
+        // not JSON: keep the status
+      }
+      countError(code);
+      return false;
+    }
+    // Parsing every 5 KB page would cost this process more than the server; check a sample.
+    if (checked++ % 200 === 0) {
+      const page = JSON.parse(body) as { data?: unknown[]; meta?: { limit?: number } };
+      if (page.data?.length !== Math.min(PAGE_LIMIT, options.users) || page.meta?.limit !== PAGE_LIMIT) {
+        countError("wrong page");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Open every connection (and warm the app cache) before the clock starts.
+  await Promise.all(wallets.map((_, partner) => fetchOnce(partner)));
+
+  const start = performance.now();
+  const windowStart = start + options.warmupMs;
+  const windowEnd = windowStart + options.durationMs;
+  const latencies: number[] = [];
+  let fetches = 0;
+  const cpuStart = process.cpuUsage();
+  let cpuAtWindowStart: NodeJS.CpuUsage | undefined;
+  let cpuAtWindowEnd: NodeJS.CpuUsage | undefined;
+  const startTimer = setTimeout(() => {
+    cpuAtWindowStart = process.cpuUsage(cpuStart);
+    process.send?.({ type: "window", phase: "start" });
+  }, options.warmupMs);
+  const endTimer = setTimeout(() => {
+    cpuAtWindowEnd = process.cpuUsage(cpuStart);
+    process.send?.({ type: "window", phase: "end" });
+  }, options.warmupMs + options.durationMs);
+
+  async function runPartner(partner: number): Promise<void> {
+    while (performance.now() < windowEnd) {
+      const sentAt = performance.now();
+      try {
+        const isOk = await fetchOnce(partner);
+        const at = performance.now();
+        if (isOk && sentAt >= windowStart && at <= windowEnd) {
+          fetches++;
+          latencies.push(at - sentAt);
+        }
+      } catch (err) {
+        countError(`failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+  let drainTimer: NodeJS.Timeout | undefined;
+  const isDrained = await Promise.race([
+    Promise.all(wallets.map((_, partner) => runPartner(partner))).then(() => true),
+    new Promise<boolean>((resolve) => {
+      drainTimer = setTimeout(() => resolve(false), options.warmupMs + options.durationMs + options.drainMs);
+    }),
+  ]);
+  clearTimeout(drainTimer);
+  clearTimeout(startTimer);
+  clearTimeout(endTimer);
+  if (!isDrained) countError("requests still in flight at the drain deadline");
+  agent.destroy();
+
+  latencies.sort((a, b) => a - b);
+  const cpuMicros =
+    cpuAtWindowStart && cpuAtWindowEnd
+      ? cpuAtWindowEnd.user + cpuAtWindowEnd.system - (cpuAtWindowStart.user + cpuAtWindowStart.system)
+      : 0;
+  return {
+    partners: options.partners,
+    signer: signerBackend,
+    durationMs: options.durationMs,
+    fetches,
+    fetchesPerSec: Math.round((fetches * 1000) / options.durationMs),
+    latencyP50Ms: percentile(latencies, 50),
+    latencyP99Ms: percentile(latencies, 99),
+    errors,
+    errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
+    generatorCpuCores: round2(cpuMicros / 1000 / options.durationMs),
+  };
+}
+
+// ---------------------------------------------------------------- the benchmark (parent)
+
+function runGenerator(
+  options: GeneratorOptions,
+  onWindow: (phase: "start" | "end") => void,
+): Promise<DataFetchLoadResult> {
+  const budgetMs = options.warmupMs + options.durationMs + options.drainMs + 120_000;
+  return new Promise((resolve, reject) => {
+    const child = fork(SELF, ["--generator", JSON.stringify(options)], {
+      cwd: ROOT,
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    trackChild(child);
+    let result: DataFetchLoadResult | undefined;
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`data fetch load generator still running after ${budgetMs} ms`));
+    }, budgetMs);
+    child.on("message", (msg: unknown) => {
+      const typed = msg as { type?: string; phase?: "start" | "end"; result?: DataFetchLoadResult };
+      if (typed.type === "window" && typed.phase) onWindow(typed.phase);
+      if (typed.type === "result") result = typed.result;
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      if (result) resolve(result);
+      else reject(new Error(`data fetch load generator exited (${code}) without a result`));
+    });
+  });
+}
+
+export async function benchDataFetches(given: DataFetchBenchOptions = {}): Promise<DataFetchBenchResult> {
+  const options = { ...DEFAULTS, ...given };
+  // First, alone on the machine: the bare recovery rate this benchmark is held against.
+  const recovery = await benchRecovery({ seconds: options.recoverySeconds });
+  const bareRow = recovery.rows[1];
+  if (!bareRow) throw new Error("benchRecovery returned no row for our backend");
+
+  const dataDir = await createTempDir("data");
+  const server: ServerHandle = await startServer({
+    name: "our server (API only)",
+    script: "server/index.ts",
+    healthPath: "/api/health",
+    env: (port) => appServerEnv(port, dataDir, { apiOnly: true }),
+  });
+  try {
+    const apiHealth = await measureThroughput(`${server.url}/api/health`, {
+      connections: options.partners,
+      seconds: options.seconds,
+      warmupSeconds: options.warmupSeconds,
+    });
+    let cpuAtStart: Promise<number> | undefined;
+    let cpuAtEnd: Promise<number> | undefined;
+    const dataFetches = await runGenerator(
+      {
+        url: server.url,
+        databaseUrl: `file:${path.join(dataDir, "app.db")}`,
+        partners: options.partners,
+        users: options.users,
+        warmupMs: options.warmupSeconds * 1000,
+        durationMs: options.seconds * 1000,
+        drainMs: 5_000,
+        timeoutMs: 10_000,
+      },
+      (phase) => {
+        if (phase === "start") cpuAtStart = server.readCpuSeconds();
+        else cpuAtEnd = server.readCpuSeconds();
+      },
+    );
+    const serverCpuSeconds = cpuAtStart && cpuAtEnd ? (await cpuAtEnd) - (await cpuAtStart) : 0;
+    const ratioToRecovery = round2(dataFetches.fetchesPerSec / bareRow.opsPerSec);
+    const fetchesPerServerCpuSecond = serverCpuSeconds > 0 ? Math.round(dataFetches.fetches / serverCpuSeconds) : 0;
+    return {
+      dataFetches,
+      apiHealth,
+      recovery,
+      bareRecoveryPerSec: bareRow.opsPerSec,
+      ratioToRecovery,
+      ratioToHealth: round2(dataFetches.fetchesPerSec / Math.max(1, apiHealth.requestsPerSec)),
+      serverCpuCores: round2(serverCpuSeconds / options.seconds),
+      fetchesPerServerCpuSecond,
+      cpuRatioToRecovery: round2(fetchesPerServerCpuSecond / bareRow.opsPerSec),
+      target: options.target,
+      meetsTarget: ratioToRecovery >= options.target && dataFetches.errorCount === 0,
+    };
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- server output ---\n${server.output()}`, {
+      cause: err,
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The rows bench/run.ts can add to its table. */
+export function toDataFetchRows(result: DataFetchBenchResult): Row[] {
+  const number = (value: number) => value.toLocaleString("en-US");
+  const { dataFetches } = result;
+  return [
+    {
+      section: "data",
+      figure: `verified data fetches/s (users, limit ${PAGE_LIMIT}), ${dataFetches.partners} partners`,
+      value: `${number(dataFetches.fetchesPerSec)}/s`,
+      peer: "bare recovery (EIP-191 hash + recover), one thread",
+      peerValue: `${number(result.bareRecoveryPerSec)}/s`,
+      ratio: result.ratioToRecovery,
+      target: `>= ${result.target}x`,
+      meets: result.ratioToRecovery >= result.target,
+    },
+    {
+      section: "data",
+      figure: "the same per CPU-second the server used",
+      value: `${number(result.fetchesPerServerCpuSecond)}/cpu-s`,
+      peer: "bare recovery, per CPU-second",
+      peerValue: `${number(result.bareRecoveryPerSec)}/cpu-s`,
+      ratio: result.cpuRatioToRecovery,
+      target: "(info)",
+      meets: null,
+    },
+    {
+      section: "data",
+      figure: "data fetches/s beside GET /api/health",
+      value: `${number(dataFetches.fetchesPerSec)}/s`,
+      peer: `GET /api/health, ${result.apiHealth.connections} connections`,
+      peerValue: `${number(result.apiHealth.requestsPerSec)}/s`,
+      ratio: result.ratioToHealth,
+      target: "(info)",
+      meets: null,
+    },
+    {
+      section: "data",
+      figure: "data fetch latency p50 / p99",
+      value: `${dataFetches.latencyP50Ms} / ${dataFetches.latencyP99Ms} ms`,
+      peer: "GET /api/health p50 / p99",
+      peerValue: `${result.apiHealth.latencyP50Ms} / ${result.apiHealth.latencyP99Ms} ms`,
+      ratio: null,
+      target: "(info)",
+      meets: null,
+    },
+    {
+      section: "data",
+      figure: "data fetch errors (whole run)",
+      value: String(dataFetches.errorCount),
+      peer: "",
+      peerValue: "",
+      ratio: null,
+      target: "0",
+      meets: dataFetches.errorCount === 0,
+    },
+  ];
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain && process.argv[2] === "--generator") {
+  const result = await runDataFetchLoad(JSON.parse(process.argv[3] ?? "{}") as GeneratorOptions);
+  if (process.send) process.send({ type: "result", result }, () => process.exit(0));
+  else console.log(JSON.stringify(result, null, 2));
+} else if (isMain) {
+  const readNumber = (name: string) => {
+    const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+    return arg ? Number(arg.slice(name.length + 3)) : undefined;
+  };
+  const seconds = readNumber("seconds");
+  const partners = readNumber("partners");
+  try {
+    const result = await benchDataFetches({
+      ...(seconds ? { seconds } : {}),
+      ...(partners ? { partners } : {}),
+    });
+    const { formatTable } = await import("./table");
+    console.log(formatTable(toDataFetchRows(result)));
+    console.log(
+      `server used ${result.serverCpuCores} cores, the generator ${result.dataFetches.generatorCpuCores} (signer: ${result.dataFetches.signer})`,
+    );
+    if (result.dataFetches.errorCount > 0) console.log("errors:", result.dataFetches.errors);
+  } finally {
+    await removeTempDirs();
+  }
+}

@@ -1,0 +1,213 @@
+/*
+ * `channel:subscribe`, `channel:unsubscribe` and the channel pushes (PROTOCOL.md section 2).
+ *
+ * Rules:
+ * - `private-*` and `presence-*` need `auth` = APP_KEY:HMAC-SHA256 over THIS socket's own
+ *   socket_id (the one the server gave it, never one the client names), the channel and,
+ *   for presence, the exact channel_data string sent with it; compared in constant time.
+ *   Public channels ignore auth.
+ * - A socket joins the channel's room only once its auth is good, and before the store
+ *   records it, so it misses no event that happens after its presence snapshot.
+ * - Pushes go through rooms (`io.to(room)`), which the Redis Streams adapter carries to
+ *   every node. Each socket is also in a room named after its socket_id (so a REST
+ *   trigger can leave it out) and, once it proved a user id (presence user_id or
+ *   private-user-<id>), in that user's room (so terminate_connections reaches it).
+ * - Subscribes per socket are rate limited (RATE_LIMIT_SUBSCRIBE_PER_SOCKET a minute).
+ * - Failed acks are `{ok:false, error:{code, message}}`; nothing a client sends can
+ *   throw past the handler.
+ */
+import type { Server, Socket } from "socket.io";
+import { CHANNEL_NAME_PATTERN, PRIVATE_USER_CHANNEL_PREFIX, readChannelKind } from "../../lib/protocol/channels";
+import type {
+  ChannelClientToServerEvents,
+  ChannelServerToClientEvents,
+  ChannelSubscribed,
+} from "../../lib/protocol/channels";
+import {
+  channelSubscribeSchema,
+  channelUnsubscribeSchema,
+  presenceChannelDataSchema,
+} from "../../lib/protocol/channel-schemas";
+import type { Ack } from "../../lib/protocol/login";
+import { ERROR_MESSAGES, type ErrorCode } from "../../lib/protocol/errors";
+import type { AppContext } from "../context";
+import type { PresenceNotice } from "../channels/channel-service";
+import { verifyChannelAuth } from "../channels/signing";
+import type { PresenceMemberRecord } from "../store/types";
+import type { AppSocketServer, SocketData } from "./socket-server";
+
+/** The same Socket.IO server, seen through the channel event maps. */
+type ChannelSocketServer = Server<
+  ChannelClientToServerEvents,
+  ChannelServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+type ChannelSocket = Socket<
+  ChannelClientToServerEvents,
+  ChannelServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+const asChannelServer = (io: AppSocketServer) => io as unknown as ChannelSocketServer;
+
+export const channelRoom = (channel: string) => `ch:${channel}`;
+export const socketIdRoom = (socketId: string) => `sid:${socketId}`;
+export const userRoom = (userId: string) => `user:${userId}`;
+
+/** `channel:event` to every subscriber of each channel, on every node, except one socket_id. */
+export function emitChannelEvent(
+  io: AppSocketServer,
+  event: { channels: readonly string[]; name: string; data: string; exceptSocketId?: string },
+) {
+  const server = asChannelServer(io);
+  for (const channel of event.channels) {
+    const target = event.exceptSocketId
+      ? server.to(channelRoom(channel)).except(socketIdRoom(event.exceptSocketId))
+      : server.to(channelRoom(channel));
+    target.emit("channel:event", { channel, event: event.name, data: event.data });
+  }
+}
+
+export function emitPresenceNotice(io: AppSocketServer, notice: PresenceNotice) {
+  const server = asChannelServer(io);
+  if (notice.type === "member_added") {
+    server
+      .to(channelRoom(notice.channel))
+      .except(socketIdRoom(notice.exceptSocketId))
+      .emit("presence:member_added", { channel: notice.channel, user_id: notice.userId, user_info: notice.userInfo });
+  } else {
+    server
+      .to(channelRoom(notice.channel))
+      .emit("presence:member_removed", { channel: notice.channel, user_id: notice.userId });
+  }
+}
+
+/** Disconnects every socket, on any node, that proved to be this user. */
+export async function disconnectUserSockets(io: AppSocketServer, userId: string): Promise<void> {
+  await asChannelServer(io).in(userRoom(userId)).disconnectSockets(true);
+}
+
+const fail = (code: ErrorCode): Ack<never> => ({ ok: false, error: { code, message: ERROR_MESSAGES[code] } });
+
+type AckFn = (res: Ack<object>) => void;
+
+/** Wraps a handler: a missing ack is allowed when `isAckOptional`; an unexpected error is logged once and acked internal_error. */
+function guard(
+  ctx: AppContext,
+  event: string,
+  isAckOptional: boolean,
+  handler: (payload: unknown, ack: AckFn) => Promise<void>,
+) {
+  return async (...args: unknown[]) => {
+    const last = args[args.length - 1];
+    const hasAck = typeof last === "function";
+    if (!hasAck && !isAckOptional) return;
+    const ack: AckFn = hasAck ? (last as AckFn) : () => {};
+    try {
+      await handler(hasAck ? (args.length > 1 ? args[0] : undefined) : args[0], ack);
+    } catch (err) {
+      ctx.log.error({ err, event }, "socket handler failed");
+      ack(fail("internal_error"));
+    }
+  };
+}
+
+/** The presence member a verified channel_data describes, or null when it is not a user object. */
+function readPresenceMember(channelData: string): PresenceMemberRecord | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(channelData);
+  } catch {
+    return null;
+  }
+  const result = presenceChannelDataSchema.safeParse(parsed);
+  if (!result.success) return null;
+  const userId = String(result.data.user_id);
+  return { userId, userInfo: JSON.stringify(result.data.user_info ?? null) };
+}
+
+export function registerChannelHandlers(ctx: AppContext) {
+  const { config, channels, channelCredentials } = ctx;
+  const { subscribePerSocket, windowMs } = config.rateLimits;
+  /** socket -> epoch ms of its recent subscribes */
+  const recentSubscribes = new WeakMap<ChannelSocket, number[]>();
+
+  const isSubscribeAllowed = (socket: ChannelSocket) => {
+    const now = Date.now();
+    const recent = (recentSubscribes.get(socket) ?? []).filter((at) => at > now - windowMs);
+    const isAllowed = recent.length < subscribePerSocket;
+    if (isAllowed) recent.push(now);
+    recentSubscribes.set(socket, recent);
+    return isAllowed;
+  };
+
+  asChannelServer(ctx.io).on("connection", (socket) => {
+    const socketId = socket.data.socketId;
+    void socket.join(socketIdRoom(socketId));
+
+    socket.on(
+      "channel:subscribe",
+      guard(ctx, "channel:subscribe", false, async (payload, ack) => {
+        const input = channelSubscribeSchema.safeParse(payload);
+        if (!input.success) return ack(fail("invalid_request"));
+        const { channel, auth, channel_data: channelData } = input.data;
+        if (!CHANNEL_NAME_PATTERN.test(channel)) return ack(fail("invalid_channel"));
+        if (!isSubscribeAllowed(socket)) return ack(fail("rate_limited"));
+
+        const kind = readChannelKind(channel);
+        let member: PresenceMemberRecord | undefined;
+        if (kind !== "public") {
+          if (kind === "presence" && channelData === undefined) return ack(fail("invalid_auth"));
+          if (!verifyChannelAuth(channelCredentials, { socketId, channel, channelData, auth })) {
+            return ack(fail("invalid_auth"));
+          }
+          if (kind === "presence") {
+            const parsed = readPresenceMember(channelData!);
+            if (!parsed) return ack(fail("invalid_channel_data"));
+            member = parsed;
+          }
+        }
+
+        const room = channelRoom(channel);
+        const wasInRoom = socket.rooms.has(room);
+        await socket.join(room);
+        const result = await channels.subscribe({ socketId, channel, member });
+        if (!result.ok) {
+          if (!wasInRoom) await socket.leave(room);
+          return ack(fail(result.code));
+        }
+        const provenUser = member?.userId ?? readPrivateUserId(channel);
+        if (provenUser !== undefined) await socket.join(userRoom(provenUser));
+        // It left while this was under way: its disconnect clean-up may have run first.
+        if (!socket.connected) await channels.removeSocket(socketId);
+        const subscribed: ChannelSubscribed = result.presence ? { channel, presence: result.presence } : { channel };
+        ack({ ok: true, ...subscribed });
+      }),
+    );
+
+    socket.on(
+      "channel:unsubscribe",
+      guard(ctx, "channel:unsubscribe", true, async (payload, ack) => {
+        const input = channelUnsubscribeSchema.safeParse(payload);
+        if (!input.success) return ack(fail("invalid_request"));
+        const { channel } = input.data;
+        if (!CHANNEL_NAME_PATTERN.test(channel)) return ack(fail("invalid_channel"));
+        await socket.leave(channelRoom(channel));
+        await channels.unsubscribe(socketId, channel);
+        ack({ ok: true });
+      }),
+    );
+
+    socket.on("disconnect", () => {
+      channels.removeSocket(socketId).catch((err: unknown) => ctx.log.warn({ err }, "channel clean-up failed"));
+    });
+  });
+}
+
+function readPrivateUserId(channel: string): string | undefined {
+  return channel.startsWith(PRIVATE_USER_CHANNEL_PREFIX)
+    ? channel.slice(PRIVATE_USER_CHANNEL_PREFIX.length)
+    : undefined;
+}
