@@ -21,11 +21,14 @@ import { createChannelService } from "./channels/channel-service";
 import { loadOrCreateAppCredentials } from "./channels/credentials";
 import { CHANNEL_LIMITS } from "../lib/protocol/channels";
 import { createApiRouter, isApiPath } from "./http/router";
+import { startMtlsServer } from "./http/mtls-server";
 
 export interface RunningApp {
   ctx: AppContext;
   /** The address it listens on, e.g. http://127.0.0.1:3000 */
   url: string;
+  /** The mTLS listener's address (https://...) when SERVER_API_MTLS_PORT is set. */
+  mtlsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -171,11 +174,18 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       await sockets.close();
       httpServer.closeAllConnections();
     });
+    let mtlsUrl: string | undefined;
+    if (config.apiMtls) {
+      const mtls = await startMtlsServer({ ...config.apiMtls, host: config.host }, api, log);
+      cleanups.push(() => mtls.close());
+      mtlsUrl = mtls.url;
+      log.info({ url: mtlsUrl }, "server API listening with mTLS");
+    }
     const address = httpServer.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     log.info({ url, publicUrl: config.publicUrl, stores: stores.kind, database: config.databaseProvider }, "listening");
-    return { ctx, url, close: closeAll };
+    return { ctx, url, mtlsUrl, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -48,6 +48,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
   API_ONLY: bool,
+  SERVER_API_MTLS_PORT: optional(int(0, 65535)),
+  SERVER_API_MTLS_CERT: optional(z.string()),
+  SERVER_API_MTLS_KEY: optional(z.string()),
+  SERVER_API_MTLS_CA: optional(z.string()),
 });
 
 export interface Config {
@@ -90,6 +94,11 @@ export interface Config {
   logLevel: string;
   cryptoBackend: "auto" | "native" | "js";
   apiOnly: boolean;
+  /**
+   * The server API (`/apps/*`) also over HTTPS with client certificates signed by `ca`
+   * required. cert, key and ca are PEM text or file paths. Unset: no mTLS listener.
+   */
+  apiMtls?: { port: number; cert: string; key: string; ca: string };
 }
 
 export class ConfigError extends Error {
@@ -107,6 +116,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const url = new URL(publicUrl);
   if (url.pathname !== "/" || url.search || url.hash) {
     throw new ConfigError("Invalid configuration (see .env.example):\n  PUBLIC_URL: must be an origin, without path");
+  }
+  const mtlsFiles = [e.SERVER_API_MTLS_CERT, e.SERVER_API_MTLS_KEY, e.SERVER_API_MTLS_CA];
+  if (e.SERVER_API_MTLS_PORT !== undefined && mtlsFiles.some((v) => v === undefined)) {
+    throw new ConfigError(
+      "Invalid configuration (see .env.example):\n  SERVER_API_MTLS_PORT: needs SERVER_API_MTLS_CERT, SERVER_API_MTLS_KEY and SERVER_API_MTLS_CA",
+    );
   }
   const dataDir = path.resolve(e.DATA_DIR);
   const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "app.db")}`;
@@ -150,5 +165,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     cryptoBackend: e.CRYPTO_BACKEND,
     apiOnly: e.API_ONLY ?? false,
+    apiMtls:
+      e.SERVER_API_MTLS_PORT === undefined
+        ? undefined
+        : {
+            port: e.SERVER_API_MTLS_PORT,
+            cert: e.SERVER_API_MTLS_CERT ?? "",
+            key: e.SERVER_API_MTLS_KEY ?? "",
+            ca: e.SERVER_API_MTLS_CA ?? "",
+          },
   };
 }

@@ -9,6 +9,9 @@ import { CopyButton } from "../ui/copy-button";
 import { DateTime } from "../ui/date-time";
 import { Notice } from "../ui/notice";
 import { Spinner } from "../ui/spinner";
+import { ChannelsProvider } from "../realtime/channels-provider";
+import { NotificationsCard } from "../realtime/notifications-card";
+import { OnlineNow } from "../realtime/online-now";
 import { useSession, useSessionStore } from "./use-session";
 
 /** The signed-in page: who you are, when you came, and the way out. Sends signed-out visitors home. */
@@ -59,6 +62,8 @@ export function DashboardView() {
       setIsSigningOut(false);
     }
   }
+
+  const getAccessToken = useCallback(() => store.getState().getAccessToken(), [store]);
 
   const failure = loadError ?? (status === "error" ? sessionError : null);
 
@@ -135,17 +140,22 @@ export function DashboardView() {
       )}
 
       {/*
-        EXTENSION SLOTS, intentionally empty. Later features render here, each in its own
-        <Card>, only when signed in:
-          - data-slot="presence":      "Online now" (presence channel, PROTOCOL.md section 2)
-          - data-slot="notifications": notifications (private-user-<id> channel)
-        Empty slots take no room (see .dashboard__slot:empty in app/globals.css).
+        Realtime slots (PROTOCOL.md section 2), each in its own <Card>, only when signed in:
+          - data-slot="presence":      "Online now" (presence-dashboard)
+          - data-slot="notifications": notifications (private-user-<id>)
+        One channels connection for both, opened by the provider and closed with the page.
       */}
       {me && (
-        <div className="dashboard__slots">
-          <div className="dashboard__slot" data-slot="presence" />
-          <div className="dashboard__slot" data-slot="notifications" />
-        </div>
+        <ChannelsProvider getAccessToken={getAccessToken}>
+          <div className="dashboard__slots">
+            <div className="dashboard__slot" data-slot="presence">
+              <OnlineNow channel="presence-dashboard" currentUserId={me.id} />
+            </div>
+            <div className="dashboard__slot" data-slot="notifications">
+              <NotificationsCard userId={me.id} getAccessToken={getAccessToken} />
+            </div>
+          </div>
+        </ChannelsProvider>
       )}
     </div>
   );

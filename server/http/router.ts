@@ -14,6 +14,7 @@ import { createAppDirectory } from "../data/app-directory";
 import { createJwks } from "../tokens/keys";
 import { createChannelAuthRoutes } from "./routes/channel-auth";
 import { createPusherApiRoutes } from "./routes/pusher-api";
+import { createNotificationRoutes } from "./routes/notifications";
 
 export type ApiEnv = {
   Bindings: HttpBindings;
@@ -53,6 +54,7 @@ export function createApiRouter(ctx: AppContext) {
   app.route("/api/auth", createAuthRoutes(ctx));
   app.route("/api/me", createMeRoutes(ctx));
   app.route("/api/channel-auth", createChannelAuthRoutes(ctx));
+  app.route("/api/notifications", createNotificationRoutes(ctx));
   app.route("/apps", createPusherApiRoutes(ctx));
   app.route("/api/apps", createAppRoutes(ctx, appDirectory));
 
