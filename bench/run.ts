@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, each figure beside its peer measured in the same run, one
  * table on stdout and the whole result as JSON in bench/results/latest.json. See bench/README.md.
  *
- * Flags: --skip-build (never run `next build`), --only=recovery,logins,memory,widget, --cpu-prof (profile
+ * Flags: --skip-build (never run `next build`), --only=recovery,logins,memory,widget,data, --cpu-prof (profile
  * the server over the login window; the profiler slows it, so figures from such a run are marked),
  * --sockets=N (memory benchmark size, default 10000), --login-seconds=N (default 10).
  */
@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { benchRecovery } from "./recovery";
 import { measureWidgetSize } from "./widget-size";
+import { benchDataFetches, toDataFetchRows } from "./data-fetch";
 import { benchLogins, type LoginsBenchResult } from "./logins";
 import { benchMemory, type MemoryBenchResult } from "./memory";
 import { DEFAULT_LOGIN_LOAD } from "./login-load";
@@ -32,8 +33,8 @@ const TARGETS = {
   memoryVsBare: 1.3,
 } as const;
 
-type Section = "recovery" | "logins" | "memory" | "widget";
-const SECTIONS: readonly Section[] = ["recovery", "logins", "memory", "widget"];
+type Section = "recovery" | "logins" | "memory" | "widget" | "data";
+const SECTIONS: readonly Section[] = ["recovery", "logins", "memory", "widget", "data"];
 
 function readFlag(name: string): string | undefined {
   const prefix = `--${name}=`;
@@ -131,6 +132,15 @@ async function main() {
       });
     } catch (err) {
       failures.widget = String(err instanceof Error ? (err.stack ?? err.message) : err);
+    }
+  }
+
+  if (wants("data")) {
+    log("signed partner data fetches (users, limit 20, 50 partners) beside recovery and /api/health...");
+    try {
+      rows.push(...toDataFetchRows(await benchDataFetches()));
+    } catch (err) {
+      failures.data = String(err instanceof Error ? (err.stack ?? err.message) : err);
     }
   }
 
