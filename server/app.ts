@@ -11,6 +11,7 @@ import { createDb } from "./db/client";
 import { createLoginWrites } from "./db/login-writes";
 import { createStores } from "./store";
 import { createSignatureVerifier } from "./crypto/secp256k1";
+import { keccakBackend } from "./crypto/keccak";
 import { loadOrCreateSigningKey } from "./tokens/keys";
 import { createLoginService } from "./login/login-service";
 import { createExpiryTimers } from "./login/expiry-timers";
@@ -62,8 +63,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     cleanups.push(() => stores.close());
     const verifier = await createSignatureVerifier(config.cryptoBackend);
     log.info(
-      { backend: verifier.backend },
-      `signature recovery: ${verifier.backend === "native" ? "native libsecp256k1" : "pure JS"}`,
+      { backend: verifier.backend, keccak: keccakBackend },
+      `signature recovery: ${verifier.backend === "native" ? "native libsecp256k1" : "pure JS"}, keccak ${keccakBackend}`,
     );
     const signingKey = await loadOrCreateSigningKey(config.dataDir);
     const { source: credentialsSource, ...channelCredentials } = await loadOrCreateAppCredentials(config.dataDir, {

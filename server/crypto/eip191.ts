@@ -6,43 +6,25 @@
  * - Signatures are exactly 0x + 65 bytes of hex; anything else is refused before any curve work.
  * - Recovery returns the checksummed signer or null; the caller compares it with the expected address.
  */
-import { createRequire } from "node:module";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "./keccak";
 import type { SignatureVerifier } from "./secp256k1";
+
+export { keccakBackend } from "./keccak";
 
 const PREFIX = "\x19Ethereum Signed Message:\n";
 const SIGNATURE_HEX_RE = /^0x[0-9a-fA-F]{130}$/;
 const encoder = new TextEncoder();
 
-type NativeKeccak = (algorithm: "keccak256") => { update(data: Buffer): { digest(): Buffer } };
-
 /**
- * The native Keccak of the optional `keccak` package hashes a sign-in message (~400
- * bytes) about 4x faster than @noble/hashes; the pure-JS one is used where it did not load.
+ * keccak256 of the EIP-191 version 0x45 envelope around the UTF-8 text. The envelope is built as one string
+ * and encoded once: the prefix and the decimal length are ASCII, so their UTF-8 bytes are their characters.
  */
-function loadNativeKeccak(): NativeKeccak | undefined {
-  try {
-    const hash = createRequire(import.meta.url)("keccak/bindings") as NativeKeccak;
-    const probe = hash("keccak256").update(Buffer.alloc(0)).digest().toString("hex");
-    return probe === "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470" ? hash : undefined;
-  } catch {
-    return undefined;
-  }
-}
-const nativeKeccak = loadNativeKeccak();
-
-/** keccak256 of the EIP-191 version 0x45 envelope around the UTF-8 text (native where it loaded). */
 export function hashPersonalMessage(text: string): Uint8Array {
-  return nativeKeccak ? hashPersonalMessageNative(nativeKeccak, text) : hashPersonalMessageJs(text);
+  return keccak256(Buffer.from(`${PREFIX}${Buffer.byteLength(text, "utf8")}${text}`, "utf8"));
 }
 
-function hashPersonalMessageNative(hash: NativeKeccak, text: string): Uint8Array {
-  const body = Buffer.from(text, "utf8");
-  return hash("keccak256")
-    .update(Buffer.concat([Buffer.from(`${PREFIX}${body.length}`, "utf8"), body]))
-    .digest();
-}
-
+/** The same on @noble/hashes alone, encoded in two parts: the reference the fast path is tested against. */
 export function hashPersonalMessageJs(text: string): Uint8Array {
   const body = encoder.encode(text);
   return keccak_256
@@ -51,8 +33,6 @@ export function hashPersonalMessageJs(text: string): Uint8Array {
     .update(body)
     .digest();
 }
-
-export const keccakBackend: "native" | "js" = nativeKeccak ? "native" : "js";
 
 /** The 65 bytes (r, s, v) of a 0x-prefixed hex signature, or null when it is not exactly that. */
 export function parseSignatureHex(hex: string): Uint8Array | null {

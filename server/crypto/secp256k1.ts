@@ -17,13 +17,13 @@
  *     non-malleable, so a replay cache keyed by signature cannot be dodged by flipping s.
  * - recoverAddress never throws on bad input: it returns null, and a valid signature over other data
  *   simply recovers another address, which callers compare with the expected one.
- * - Keccak-256 is @noble/hashes: Node 20's OpenSSL 3.0 exposes SHA3 but not Keccak (different padding), and
- *   the native addon has none, so noble is the only candidate; its v2 is about twice as fast as the v1 inside
- *   ethers on 32-64-byte inputs (bench/recovery.ts measures the whole path).
+ * - Keccak-256 comes from ./keccak (native sponge, @noble/hashes otherwise): Node 20's OpenSSL 3.0 exposes SHA3
+ *   but not Keccak (different padding) and the secp256k1 addon has none. On a 64-byte key the native sponge
+ *   is about 5x faster than noble (bench/recovery.ts measures the whole path).
  */
 import { createRequire } from "node:module";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "./keccak";
 
 export type SignatureBackend = "native" | "js";
 
@@ -105,14 +105,14 @@ const HEX_DIGITS = "0123456789abcdef";
  * Works on bytes rather than calling toChecksumAddress, whose string checks cost more than the hashing.
  */
 function toAddress(uncompressedPublicKey: Uint8Array): string {
-  const hash = keccak_256(uncompressedPublicKey.subarray(1));
+  const hash = keccak256(uncompressedPublicKey.subarray(1));
   const ascii = new Uint8Array(40);
   for (let i = 0; i < 20; i++) {
     const byte = hash[12 + i] ?? 0;
     ascii[2 * i] = HEX_DIGITS.charCodeAt(byte >> 4);
     ascii[2 * i + 1] = HEX_DIGITS.charCodeAt(byte & 15);
   }
-  const checksum = keccak_256(ascii);
+  const checksum = keccak256(ascii);
   let out = "0x";
   for (let i = 0; i < 40; i++) {
     const code = ascii[i] ?? 0;
