@@ -1,10 +1,9 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { HttpBindings } from "@hono/node-server";
-import { MAX_AUTH_BODY_BYTES } from "../../lib/protocol/login";
 import type { AppContext } from "../context";
 import { randomBase64url } from "../crypto/random";
 import { sendError } from "./respond";
+import { MAX_API_BODY_BYTES, declaredBodyLimit } from "./body";
 import { createLoginRoutes } from "./routes/login";
 import { createAuthRoutes } from "./routes/auth";
 import { createMeRoutes } from "./routes/me";
@@ -35,14 +34,17 @@ export function createApiRouter(ctx: AppContext) {
   const app = new Hono<ApiEnv>();
   const jwks = createJwks([ctx.signingKey]);
 
-  // One directory for both, so disabling an app takes effect at once on this node. The data
-  // route is mounted ahead of the body limit below: it limits its hot-path body itself, cheaper.
+  // Bodies: a declared Content-Length over the limit is refused here from the headers; every
+  // route reads its body through ./body.ts, which enforces the limit again while reading. The
+  // Pusher API takes batches of 10 KB events and sets its own, larger limit.
+  app.use(
+    "*",
+    declaredBodyLimit(MAX_API_BODY_BYTES, (path) => path.startsWith("/apps/")),
+  );
+
+  // One directory for both, so disabling an app takes effect at once on this node.
   const appDirectory = createAppDirectory({ db: ctx.db, log: ctx.log });
   app.route("/api/data", createDataRoutes(ctx, appDirectory));
-
-  const smallBodies = bodyLimit({ maxSize: MAX_AUTH_BODY_BYTES, onError: (c) => sendError(c, "payload_too_large") });
-  // The Pusher API takes batches of 10 KB events; it sets its own, larger limit.
-  app.use("*", (c, next) => (c.req.path.startsWith("/apps/") ? next() : smallBodies(c, next)));
 
   app.get("/api/health", (c) =>
     c.json({ ok: true, stores: ctx.stores.kind, database: ctx.config.databaseProvider, crypto: ctx.verifier.backend }),

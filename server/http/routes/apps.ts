@@ -4,7 +4,8 @@ import { appIdSchema, createAppBodySchema } from "../../../lib/protocol/data-sch
 import type { AppResponse, CreateAppResponse, ListAppsResponse } from "../../../lib/protocol/data";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../router";
-import { readJsonBody, sendError } from "../respond";
+import { sendError } from "../respond";
+import { readJsonBody } from "../body";
 import { allowOrigins } from "../cors";
 import { requireAccessToken } from "./me";
 import { createApp, listAppsOfOwner, setAppActive, toAppSummary } from "../../data/apps";

@@ -4,7 +4,8 @@ import { authBodySchema, denyBodySchema, redeemBodySchema } from "../../../lib/p
 import type { RedeemResponse } from "../../../lib/protocol/login";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../router";
-import { readJsonBody, sendError } from "../respond";
+import { sendError } from "../respond";
+import { readJsonBody } from "../body";
 import { allowAnyOrigin, allowOrigins } from "../cors";
 import { readClientIp, readUserAgent } from "../client-info";
 import { issueAccessToken } from "../../tokens/access-tokens";

@@ -22,6 +22,7 @@ import type { ErrorCode } from "../../../lib/protocol/errors";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../router";
 import { sendError } from "../respond";
+import { MAX_API_BODY_BYTES, readBodyText } from "../body";
 import { allowOrigins } from "../cors";
 import { requireAccessToken } from "./me";
 import { decideChannelAccess } from "../../channels/policy";
@@ -56,12 +57,15 @@ type BodyResult = { ok: true; data: ChannelAuthRequest } | { ok: false; code: Er
 /** JSON or application/x-www-form-urlencoded; anything else is invalid_request. */
 async function readChannelAuthBody(c: Context<ApiEnv>): Promise<BodyResult> {
   const contentType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (contentType !== "application/json" && contentType !== "application/x-www-form-urlencoded") {
+    return { ok: false, code: "invalid_request" };
+  }
+  const body = await readBodyText(c, MAX_API_BODY_BYTES);
+  if (!body.ok) return body;
   let raw: unknown;
   try {
-    if (contentType === "application/json") raw = await c.req.json();
-    else if (contentType === "application/x-www-form-urlencoded") {
-      raw = Object.fromEntries(new URLSearchParams(await c.req.text()));
-    } else return { ok: false, code: "invalid_request" };
+    raw =
+      contentType === "application/json" ? JSON.parse(body.text) : Object.fromEntries(new URLSearchParams(body.text));
   } catch {
     return { ok: false, code: "invalid_request" };
   }

@@ -1,67 +1,19 @@
-import type { IncomingMessage } from "node:http";
 import { Hono } from "hono";
-import type { Context } from "hono";
-import type { HttpBindings } from "@hono/node-server";
 import { MAX_DATA_BODY_BYTES, isDataResource } from "../../../lib/protocol/data";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../router";
 import { sendError } from "../respond";
+import { readBodyText } from "../body";
 import type { AppDirectory } from "../../data/app-directory";
 import { createPageReader } from "../../data/resources";
 import { verifyDataRequest } from "../../data/verify-request";
 import type { DataVerifyDeps } from "../../data/verify-request";
 
-type BodyText = { ok: true; text: string } | { ok: false; code: "payload_too_large" | "invalid_request" };
-
-/**
- * The request body as text, at most `maxBytes`, read straight from Node's request. This is
- * the hot path's reader: it enforces the size itself (content-length first, then while
- * reading, for chunked bodies) instead of the router's body-limit middleware, which builds
- * a full WHATWG Request for every POST. A body that is too large is not read further and
- * its connection is closed after the answer.
- */
-function readBodyText(c: Context<ApiEnv>, maxBytes: number): Promise<BodyText> {
-  const incoming = (c.env as HttpBindings | undefined)?.incoming as IncomingMessage | undefined;
-  if (!incoming) {
-    return c.req.text().then(
-      (text): BodyText =>
-        Buffer.byteLength(text) > maxBytes ? { ok: false, code: "payload_too_large" } : { ok: true, text },
-      (): BodyText => ({ ok: false, code: "invalid_request" }),
-    );
-  }
-  const tooLarge = (): BodyText => {
-    incoming.pause();
-    c.header("Connection", "close");
-    return { ok: false, code: "payload_too_large" };
-  };
-  const declared = incoming.headers["content-length"];
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.resolve(tooLarge());
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (result: BodyText) => {
-      incoming.off("data", onData).off("end", onEnd).off("error", onError).off("aborted", onError);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) finish(tooLarge());
-      else chunks.push(chunk);
-    };
-    const onEnd = () => {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      finish({ ok: true, text: body.toString("utf8") });
-    };
-    const onError = () => finish({ ok: false, code: "invalid_request" });
-    incoming.on("data", onData).on("end", onEnd).on("error", onError).on("aborted", onError);
-  });
-}
-
 /**
  * `POST /api/data/{resource}`: signed data fetches from partner servers (PROTOCOL.md
  * section 3; the rules are in server/data/verify-request.ts). Server to server: no
  * CORS, so a browser page can never use a partner's key through this route. Bodies
- * over MAX_DATA_BODY_BYTES are answered 413 (see readBodyText).
+ * over MAX_DATA_BODY_BYTES are answered 413 (see ../body.ts).
  */
 export function createDataRoutes(ctx: AppContext, apps: AppDirectory) {
   const routes = new Hono<ApiEnv>();

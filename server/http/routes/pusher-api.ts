@@ -15,7 +15,6 @@
  */
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { CHANNEL_LIMITS, PRESENCE_CHANNEL_PREFIX, readChannelKind } from "../../../lib/protocol/channels";
 import type {
@@ -36,6 +35,7 @@ import type { ErrorCode } from "../../../lib/protocol/errors";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../router";
 import { sendError } from "../respond";
+import { readBodyBytes } from "../body";
 import { verifyBodyMd5, verifyRestQuery } from "../../channels/signing";
 import { disconnectUserSockets, emitChannelEvent } from "../../realtime/channel-handlers";
 import { timingSafeEqualString } from "../../crypto/random";
@@ -72,21 +72,18 @@ export function createPusherApiRoutes(ctx: AppContext) {
     return next();
   };
 
+  // An oversized body is not read further, so its connection is closed after the answer.
   const readBody: MiddlewareHandler<PusherApiEnv> = async (c, next) => {
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const read = await readBodyBytes(c, REST_MAX_BODY_BYTES);
+    if (!read.ok) return sendError(c, read.code);
+    const body = new Uint8Array(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength);
     if (!verifyBodyMd5(c.var.params, body)) return sendError(c, "body_md5_mismatch");
     c.set("body", body);
     return next();
   };
 
-  // The rest of an oversized body is never read, so the connection cannot carry another request.
-  const limitBody = bodyLimit({
-    maxSize: REST_MAX_BODY_BYTES,
-    onError: (c) => sendError(c, "payload_too_large", { Connection: "close" }),
-  });
-
   routes.use("/:appId/*", authenticate);
-  routes.on("POST", "/:appId/*", limitBody, readBody);
+  routes.on("POST", "/:appId/*", readBody);
 
   /** Counts a trigger's `info` asks for, per channel. */
   async function readEventInfo(channel: string, wanted: Set<EventInfo>): Promise<ChannelAttributes> {
