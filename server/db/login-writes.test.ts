@@ -5,7 +5,8 @@ import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./client";
 import { migrateDatabase } from "./migrate";
-import { createPrismaLoginWrites, createSqliteLoginWrites, type LoginWrites } from "./login-writes";
+import Database from "better-sqlite3";
+import { createGroupCommit, createPrismaLoginWrites, createSqliteLoginWrites, type LoginWrites } from "./login-writes";
 import { toMeUser } from "./users";
 
 let dir: string;
@@ -100,5 +101,60 @@ describe("the SQLite hot-path writes", () => {
     const fastMs = performance.now() - t;
     console.info(`100 logins: prisma ${prismaMs.toFixed(0)} ms, prepared statements ${fastMs.toFixed(0)} ms`);
     expect(await handle.prisma.user.count({ where: { address: { in: addresses } } })).toBe(200);
+  });
+
+  it("commit a turn's writes together, and a write that fails rolls back alone", async () => {
+    const users = await Promise.all(
+      Array.from({ length: 3 }, () => fast.recordLogin({ address: Wallet.createRandom().address, method: "qr" })),
+    );
+    const expiresAt = new Date(Date.now() + 60_000);
+    // Asked for in one turn: one transaction. The middle one breaks the userId foreign key.
+    const outcomes = await Promise.allSettled([
+      fast.insertRefreshToken({ hash: `gc-a-${users[0]!.id}`, family: "gc", expiresAt, userId: users[0]!.id }),
+      fast.insertRefreshToken({ hash: `gc-b-${users[1]!.id}`, family: "gc", expiresAt, userId: "no-such-user" }),
+      fast.recordLogin({ address: users[2]!.address, method: "qr" }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+    const rows = await handle.prisma.refreshToken.findMany({ where: { family: "gc" } });
+    expect(rows.map((r) => r.hash)).toEqual([`gc-a-${users[0]!.id}`]);
+    expect(await handle.prisma.loginEvent.count({ where: { userId: users[2]!.id } })).toBe(2);
+  });
+});
+
+describe("createGroupCommit", () => {
+  it("runs a turn's writes in one transaction and settles each after the COMMIT", async () => {
+    const db = new Database(":memory:");
+    db.exec("CREATE TABLE t (n INTEGER NOT NULL)");
+    const writes = createGroupCommit(db);
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    const seen: Array<{ n: number; inTransaction: boolean }> = [];
+    const done = Promise.all(
+      [1, 2, 3].map((n) =>
+        writes.run(() => {
+          insert.run(n);
+          seen.push({ n, inTransaction: db.inTransaction });
+          return n * 10;
+        }),
+      ),
+    );
+    expect(seen).toEqual([]); // nothing runs before the turn ends
+    await expect(done).resolves.toEqual([10, 20, 30]);
+    expect(seen).toEqual([1, 2, 3].map((n) => ({ n, inTransaction: true })));
+    expect(db.inTransaction).toBe(false);
+    expect(db.prepare("SELECT count(*) AS c FROM t").get()).toEqual({ c: 3 });
+    db.close();
+  });
+
+  it("commits what is queued on close and refuses writes after it", async () => {
+    const db = new Database(":memory:");
+    db.exec("CREATE TABLE t (n INTEGER NOT NULL)");
+    const writes = createGroupCommit(db);
+    const queued = writes.run(() => db.prepare("INSERT INTO t (n) VALUES (1)").run().changes);
+    writes.close();
+    await expect(queued).resolves.toBe(1);
+    await expect(writes.run(() => 1)).rejects.toThrow(/closed/);
+    expect(db.prepare("SELECT count(*) AS c FROM t").get()).toEqual({ c: 1 });
+    db.close();
   });
 });
