@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { EventEmitter } from "node:events";
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { getRequestListener } from "@hono/node-server";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { publishAppContext, type AppContext } from "./context";
@@ -21,7 +20,7 @@ import { emitPresenceNotice, registerChannelHandlers } from "./realtime/channel-
 import { createChannelService } from "./channels/channel-service";
 import { loadOrCreateAppCredentials } from "./channels/credentials";
 import { CHANNEL_LIMITS } from "../lib/protocol/channels";
-import { createApiRouter, isApiPath } from "./http/router";
+import { createApiListener, isApiPath } from "./http/router";
 import { startMtlsServer } from "./http/mtls-server";
 
 export interface RunningApp {
@@ -125,7 +124,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     };
     registerLoginHandlers(ctx);
     registerChannelHandlers(ctx);
-    const api = getRequestListener(createApiRouter(ctx).fetch);
+    const api = createApiListener(ctx);
 
     let pages: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void = (_req, res) => {
       res.writeHead(404, { "content-type": "text/plain" }).end("Pages are not served by this process (API only).\n");

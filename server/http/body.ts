@@ -62,13 +62,23 @@ export function readBodyBytes(c: Context, maxBytes: number): Promise<BodyBytes> 
       (): BodyBytes => ({ ok: false, code: "invalid_request" }),
     );
   }
+  return readIncomingBody(incoming, maxBytes).then((body) => {
+    if (!body.ok && body.code === "payload_too_large") c.header("Connection", "close");
+    return body;
+  });
+}
+
+/**
+ * The same on Node's request alone (for handlers outside Hono). On `payload_too_large` the rest of
+ * the body is left unread: the caller must answer with `Connection: close`.
+ */
+export function readIncomingBody(incoming: IncomingMessage, maxBytes: number): Promise<BodyBytes> {
   const tooLarge = (): BodyBytes => {
     incoming.pause();
-    c.header("Connection", "close");
     return { ok: false, code: "payload_too_large" };
   };
-  const declared = declaredLength(c);
-  if (declared !== undefined && declared > maxBytes) return Promise.resolve(tooLarge());
+  const header = incoming.headers["content-length"];
+  if (header !== undefined && Number(header) > maxBytes) return Promise.resolve(tooLarge());
   if (incoming.readableEnded) return Promise.resolve({ ok: true, bytes: Buffer.alloc(0) });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { getRequestListener } from "@hono/node-server";
 import type { HttpBindings } from "@hono/node-server";
 import type { AppContext } from "../context";
 import { randomBase64url } from "../crypto/random";
@@ -8,8 +9,8 @@ import { createLoginRoutes } from "./routes/login";
 import { createAuthRoutes } from "./routes/auth";
 import { createMeRoutes } from "./routes/me";
 import { createAppRoutes } from "./routes/apps";
-import { createDataRoutes } from "./routes/data";
-import { createAppDirectory } from "../data/app-directory";
+import { createDataEndpoint, isDataFetchPath, type NodeHandler } from "./routes/data";
+import { createAppDirectory, type AppDirectory } from "../data/app-directory";
 import { createJwks } from "../tokens/keys";
 import { createChannelAuthRoutes } from "./routes/channel-auth";
 import { createPusherApiRoutes } from "./routes/pusher-api";
@@ -30,7 +31,10 @@ export function isApiPath(pathname: string): boolean {
  * Unexpected errors are logged once here with a request id and answered with a
  * generic 500; expected outcomes are mapped to PROTOCOL.md codes by each route.
  */
-export function createApiRouter(ctx: AppContext) {
+export function createApiRouter(
+  ctx: AppContext,
+  appDirectory: AppDirectory = createAppDirectory({ db: ctx.db, log: ctx.log }),
+) {
   const app = new Hono<ApiEnv>();
   const jwks = createJwks([ctx.signingKey]);
 
@@ -41,10 +45,6 @@ export function createApiRouter(ctx: AppContext) {
     "*",
     declaredBodyLimit(MAX_API_BODY_BYTES, (path) => path.startsWith("/apps/")),
   );
-
-  // One directory for both, so disabling an app takes effect at once on this node.
-  const appDirectory = createAppDirectory({ db: ctx.db, log: ctx.log });
-  app.route("/api/data", createDataRoutes(ctx, appDirectory));
 
   app.get("/api/health", (c) =>
     c.json({ ok: true, stores: ctx.stores.kind, database: ctx.config.databaseProvider, crypto: ctx.verifier.backend }),
@@ -67,4 +67,23 @@ export function createApiRouter(ctx: AppContext) {
     return c.json({ error: { code: "internal_error", message: `Something went wrong (request ${requestId}).` } }, 500);
   });
   return app;
+}
+
+/**
+ * The Node listener for every API path (the HTTP port and the mTLS port both use it): signed
+ * data fetches go to their plain Node handler (see routes/data.ts for why), everything else to
+ * the router. One app directory serves both, so disabling an app takes effect at once here.
+ */
+export function createApiListener(ctx: AppContext): NodeHandler {
+  const appDirectory = createAppDirectory({ db: ctx.db, log: ctx.log });
+  const router = getRequestListener(createApiRouter(ctx, appDirectory).fetch);
+  const dataFetch = createDataEndpoint(ctx, appDirectory);
+  return async (req, res) => {
+    const url = req.url ?? "/";
+    const pathEnd = url.indexOf("?");
+    if (req.method === "POST" && isDataFetchPath(pathEnd === -1 ? url : url.slice(0, pathEnd))) {
+      return dataFetch(req, res);
+    }
+    return router(req, res);
+  };
 }

@@ -365,6 +365,11 @@ describe("signed data fetches", () => {
     expect((refused as DataApiError).retryAfterSeconds).toBeLessThanOrEqual(60);
   });
 
+  it("answers other methods and deeper paths under /api/data with 404 not_found", async () => {
+    expectError(await request(`${app.baseUrl}/api/data/users`), 404, "not_found");
+    expectError(await postData("users/extra", {}), 404, "not_found");
+  });
+
   it("does not answer browsers' preflights for the data route (server to server only)", async () => {
     const res = await request(`${app.baseUrl}/api/data/users`, {
       method: "OPTIONS",

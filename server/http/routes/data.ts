@@ -1,22 +1,55 @@
-import { Hono } from "hono";
-import { MAX_DATA_BODY_BYTES, isDataResource } from "../../../lib/protocol/data";
-import type { AppContext } from "../../context";
-import type { ApiEnv } from "../router";
-import { sendError } from "../respond";
-import { readBodyText } from "../body";
-import type { AppDirectory } from "../../data/app-directory";
-import { createPageReader } from "../../data/resources";
-import { verifyDataRequest } from "../../data/verify-request";
-import type { DataVerifyDeps } from "../../data/verify-request";
-
 /**
  * `POST /api/data/{resource}`: signed data fetches from partner servers (PROTOCOL.md
- * section 3; the rules are in server/data/verify-request.ts). Server to server: no
- * CORS, so a browser page can never use a partner's key through this route. Bodies
- * over MAX_DATA_BODY_BYTES are answered 413 (see ../body.ts).
+ * section 3; the rules are in server/data/verify-request.ts).
+ *
+ * Rules:
+ * - A plain Node handler, not a Hono route: this is the partners' hot path, and Hono's
+ *   context, Response and header conversions cost about a sixth of a fetch on top of the
+ *   signature recovery (measured in bench/data-fetch.ts). The API listener
+ *   (server/http/router.ts) sends it exactly `POST /api/data/<one segment>`; every other
+ *   method or shape goes to the router, which answers 404.
+ * - Answers are the API's own: `{"error": {"code", "message"}}` with the status PROTOCOL.md
+ *   gives, `Retry-After` on 429, and a body over MAX_DATA_BODY_BYTES is answered 413
+ *   without reading the rest, on a connection that is then closed.
+ * - Server to server: no CORS, so a browser page can never use a partner's key here.
+ * - An unexpected failure (a store or database error) is logged once with a request id and
+ *   answered with a generic 500, as the router does.
  */
-export function createDataRoutes(ctx: AppContext, apps: AppDirectory) {
-  const routes = new Hono<ApiEnv>();
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { MAX_DATA_BODY_BYTES, isDataResource } from "../../../lib/protocol/data";
+import { ERROR_MESSAGES, ERROR_STATUS, type ErrorCode } from "../../../lib/protocol/errors";
+import type { AppContext } from "../../context";
+import { randomBase64url } from "../../crypto/random";
+import type { AppDirectory } from "../../data/app-directory";
+import { createPageReader } from "../../data/resources";
+import { verifyDataRequest, type DataVerifyDeps } from "../../data/verify-request";
+import { readIncomingBody } from "../body";
+
+export const DATA_PATH_PREFIX = "/api/data/";
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+function sendJson(res: ServerResponse, status: number, body: string, headers?: Record<string, string>) {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+    "Cache-Control": "no-store",
+    ...headers,
+  });
+  res.end(body);
+}
+
+function sendDataError(res: ServerResponse, code: ErrorCode, headers?: Record<string, string>) {
+  sendJson(res, ERROR_STATUS[code], JSON.stringify({ error: { code, message: ERROR_MESSAGES[code] } }), headers);
+}
+
+/** Whether `POST <pathname>` is a data fetch this handler takes. */
+export function isDataFetchPath(pathname: string): boolean {
+  return pathname.startsWith(DATA_PATH_PREFIX) && pathname.indexOf("/", DATA_PATH_PREFIX.length) === -1;
+}
+
+export function createDataEndpoint(ctx: AppContext, apps: AppDirectory): NodeHandler {
   const pages = createPageReader({ db: ctx.db });
   const deps: DataVerifyDeps = {
     verifier: ctx.verifier,
@@ -25,31 +58,59 @@ export function createDataRoutes(ctx: AppContext, apps: AppDirectory) {
     rateLimiter: ctx.stores.rateLimiter,
   };
 
-  routes.post("/:resource", async (c) => {
-    const resource = c.req.param("resource");
-    if (!isDataResource(resource)) return sendError(c, "unknown_resource");
-    const read = await readBodyText(c, MAX_DATA_BODY_BYTES);
-    if (!read.ok) return sendError(c, read.code);
+  async function handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const resource = decodeURIComponentOrNull(pathname.slice(DATA_PATH_PREFIX.length));
+    if (resource === null || !isDataResource(resource)) return sendDataError(res, "unknown_resource");
+    const read = await readIncomingBody(req, MAX_DATA_BODY_BYTES);
+    if (!read.ok) {
+      return sendDataError(res, read.code, read.code === "payload_too_large" ? { Connection: "close" } : undefined);
+    }
     let body: unknown;
     try {
-      body = JSON.parse(read.text);
+      body = JSON.parse(read.bytes.toString("utf8"));
     } catch {
-      return sendError(c, "invalid_request");
+      return sendDataError(res, "invalid_request");
     }
     const result = await verifyDataRequest(deps, body);
     if (!result.ok) {
       ctx.log.debug({ event: "data_fetch_refused", resource, code: result.code }, "signed data fetch refused");
       if (result.code === "rate_limited") {
-        return sendError(c, "rate_limited", {
+        return sendDataError(res, "rate_limited", {
           "Retry-After": String(Math.ceil((result.retryAfterMs ?? 1000) / 1000)),
         });
       }
-      return sendError(c, result.code);
+      return sendDataError(res, result.code);
     }
     apps.noteUse(result.app.id);
-    const text = await pages.readPage(resource, result.message.metaData);
-    return c.body(text, 200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
-  });
+    sendJson(res, 200, await pages.readPage(resource, result.message.metaData));
+  }
 
-  return routes;
+  return async (req, res) => {
+    const url = req.url ?? "/";
+    const pathEnd = url.indexOf("?");
+    const pathname = pathEnd === -1 ? url : url.slice(0, pathEnd);
+    try {
+      await handle(req, res, pathname);
+    } catch (err) {
+      const requestId = randomBase64url(9);
+      ctx.log.error({ requestId, err, method: req.method, path: pathname }, "unhandled error");
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendJson(
+        res,
+        500,
+        JSON.stringify({ error: { code: "internal_error", message: `Something went wrong (request ${requestId}).` } }),
+      );
+    }
+  };
+}
+
+function decodeURIComponentOrNull(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
