@@ -10,7 +10,6 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { APP_NAME_MAX_LENGTH } from "../lib/protocol/data";
 import { createAppBodySchema } from "../lib/protocol/data-schemas";
 import { loadConfig } from "../server/config";
@@ -19,6 +18,8 @@ import type { Db } from "../server/db/client";
 import { migrateDatabase } from "../server/db/migrate";
 import { createApp, listAllApps, normaliseAddress, setAppActive, toAppSummary } from "../server/data/apps";
 import { APP_CACHE_MS } from "../server/data/app-directory";
+import { UsageError, parseCommandLine, usageFailure } from "./cli-args";
+import type { CliValues } from "./cli-args";
 
 const USAGE = `Usage: npm run app -- <command> [options]
 
@@ -48,42 +49,21 @@ export interface CliIo {
   err: (line: string) => void;
 }
 
-class UsageError extends Error {}
+const OPTIONS = {
+  name: { type: "string" },
+  owner: { type: "string" },
+  address: { type: "string" },
+  "rate-limit": { type: "string" },
+  json: { type: "boolean" },
+} as const;
 
-interface CliOptions {
-  name?: string;
-  owner?: string;
-  address?: string;
-  "rate-limit"?: string;
-  json?: boolean;
-  help?: boolean;
-}
+type AppCliOptions = CliValues<typeof OPTIONS>;
 
 export async function runAppCli(argv: string[], io: CliIo): Promise<number> {
-  let positionals: string[];
-  let options: CliOptions;
-  try {
-    ({ positionals, values: options } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        name: { type: "string" },
-        owner: { type: "string" },
-        address: { type: "string" },
-        "rate-limit": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const [command, ...args] = positionals;
-  if (options.help || command === "help" || command === undefined) {
-    (command === undefined && !options.help ? io.err : io.out)(USAGE);
-    return command === undefined && !options.help ? 2 : 0;
-  }
+  const cli = { usage: USAGE, options: OPTIONS, out: io.out, err: io.err };
+  const parsed = parseCommandLine(argv, cli);
+  if (parsed.exitCode !== undefined) return parsed.exitCode;
+  const { command, args, options } = parsed;
 
   let db: Db | undefined;
   let close = async () => {};
@@ -121,10 +101,7 @@ export async function runAppCli(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`${error.message}\n\n${USAGE}`);
-      return 2;
-    }
+    if (error instanceof UsageError) return usageFailure(cli, error.message);
     io.err(error instanceof Error ? error.message : String(error));
     return 1;
   } finally {
@@ -139,7 +116,7 @@ interface CreateInput {
   rateLimitPerMinute?: number;
 }
 
-function readCreateInput(options: CliOptions): CreateInput {
+function readCreateInput(options: AppCliOptions): CreateInput {
   if (options.name === undefined) throw new UsageError("create needs --name");
   const parsed = createAppBodySchema.safeParse({ name: options.name, address: options.address });
   if (!parsed.success)

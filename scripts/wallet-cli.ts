@@ -7,7 +7,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { parseArgs } from "node:util";
 import qrcode from "qrcode-terminal";
 import { LoginClientError, createLoginClient } from "../lib/client/login-client";
 import { matchCodeSchema } from "../lib/protocol/login-schemas";
@@ -20,6 +19,8 @@ import {
   importWalletKey,
 } from "../lib/wallet/index";
 import type { WalletKey } from "../lib/wallet/index";
+import { UsageError, parseCommandLine, usageFailure } from "./cli-args";
+import type { CliValues } from "./cli-args";
 
 const USAGE = `Usage: npm run wallet -- <command> [options]
 
@@ -45,40 +46,25 @@ Options:
 
 Exit codes: 0 done, 1 refused or failed (the protocol's error code is printed), 2 usage.`;
 
-class UsageError extends Error {}
+const CLI = {
+  usage: USAGE,
+  options: {
+    key: { type: "string" },
+    match: { type: "string" },
+    endpoint: { type: "string" },
+    auto: { type: "boolean" },
+  },
+  noCommandMessage: "No command given.",
+  out: (text: string) => console.log(text),
+  err: (text: string) => console.error(text),
+} as const;
 
-interface CliOptions {
-  key?: string;
-  match?: string;
-  endpoint?: string;
-  auto?: boolean;
-  help?: boolean;
-}
+type CliOptions = CliValues<typeof CLI.options>;
 
 async function main(argv: string[]): Promise<number> {
-  let positionals: string[];
-  let options: CliOptions;
-  try {
-    ({ positionals, values: options } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        key: { type: "string" },
-        match: { type: "string" },
-        endpoint: { type: "string" },
-        auto: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    return failUsage((error as Error).message);
-  }
-  const [command, ...args] = positionals;
-  if (options.help || command === "help") {
-    console.log(USAGE);
-    return 0;
-  }
-  if (command === undefined) return failUsage("No command given.");
+  const parsed = parseCommandLine(argv, CLI);
+  if (parsed.exitCode !== undefined) return parsed.exitCode;
+  const { command, args, options } = parsed;
 
   try {
     switch (command) {
@@ -100,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (error) {
-    if (error instanceof UsageError) return failUsage(error.message);
+    if (error instanceof UsageError) return usageFailure(CLI, error.message);
     if (error instanceof WalletError || error instanceof LoginClientError) {
       const status = error.status === undefined ? "" : `, HTTP ${error.status}`;
       console.error(`Error (${error.code}${status}): ${error.message}`);
@@ -241,11 +227,6 @@ function readKeyFile(text: string, file: string): string {
     // Reported below together with a missing field.
   }
   throw new WalletError("invalid_key", `${file} holds no privateKey; delete it to get a new key.`);
-}
-
-function failUsage(message: string): number {
-  console.error(`${message}\n\n${USAGE}`);
-  return 2;
 }
 
 process.exitCode = await main(process.argv.slice(2));

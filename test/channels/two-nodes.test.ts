@@ -10,33 +10,26 @@
  *   (one sweep interval), and a user who still has a socket elsewhere stays a member.
  *
  * All nodes share APP_ID/APP_KEY/APP_SECRET and one REDIS_PREFIX made for this run,
- * whose keys are deleted at the end. Skipped with a printed reason locally when Redis is
+ * whose keys are deleted at the end (test/support/deployment.ts, without PostgreSQL:
+ * each node keeps its own SQLite). Skipped with a printed reason locally when Redis is
  * down, a failure in CI.
  */
-import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Redis } from "ioredis";
 import type Pusher from "pusher";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generateAppCredentials } from "../../server/channels/credentials";
 import { signChannelAuth } from "../../server/channels/signing";
-import { findFreePort } from "../support/free-port";
-import { spawnServerProcess, type ServerProcess } from "../support/server-process";
-import { TEST_REDIS_URL, requireService } from "../support/services";
+import { createTestDeployment, requireDeploymentServices } from "../support/deployment";
 import { startTestApp, type TestApp } from "../support/start-test-app";
 import { connectChannelClient, createPusherSdk, triggerProbe, type ChannelClient } from "./helpers";
 
 const NODE_TIMEOUT_SECONDS = 2;
-const hasRedis = await requireService("Redis", Number(new URL(TEST_REDIS_URL).port || 6379));
+const hasRedis = await requireDeploymentServices({ postgres: false });
 
 describe.skipIf(!hasRedis)("channels on several nodes sharing Redis", () => {
   const credentials = generateAppCredentials();
-  const redisPrefix = `test:${randomUUID()}:`;
+  const deployment = createTestDeployment({ label: "channels", postgres: false });
   const shared = {
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: redisPrefix,
+    ...deployment.redisEnv,
     APP_ID: credentials.appId,
     APP_KEY: credentials.key,
     APP_SECRET: credentials.secret,
@@ -47,8 +40,6 @@ describe.skipIf(!hasRedis)("channels on several nodes sharing Redis", () => {
   let sdk1: Pusher;
   let sdk2: Pusher;
   const opened: ChannelClient[] = [];
-  const processes: ServerProcess[] = [];
-  const folders: string[] = [];
 
   async function connect(baseUrl: string) {
     const client = await connectChannelClient(baseUrl);
@@ -72,30 +63,17 @@ describe.skipIf(!hasRedis)("channels on several nodes sharing Redis", () => {
       .sort();
 
   beforeAll(async () => {
+    await deployment.setUp();
+    // In this process, each with its own data folder; only the killed node is a process.
     [node1, node2] = await Promise.all([startTestApp(shared), startTestApp(shared)]);
     sdk1 = createPusherSdk(node1.baseUrl, credentials);
     sdk2 = createPusherSdk(node2.baseUrl, credentials);
   });
-  afterEach(() => {
+  const closeOpened = () => {
     for (const client of opened.splice(0)) client.close();
-  });
-  afterAll(async () => {
-    for (const client of opened.splice(0)) client.close();
-    await Promise.all(processes.map((node) => node.stop(5_000)));
-    await Promise.all([node1?.stop(), node2?.stop()]);
-    for (const folder of folders) await rm(folder, { recursive: true, force: true });
-    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
-    try {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${redisPrefix}*`, "COUNT", 200);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== "0");
-    } finally {
-      redis.disconnect();
-    }
-  });
+  };
+  afterEach(closeOpened);
+  afterAll(() => deployment.cleanup(closeOpened, () => Promise.all([node1?.stop(), node2?.stop()])));
 
   it("announces a user once although their sockets and the watchers are on both nodes", async () => {
     const channel = `presence-spread-${Date.now()}`;
@@ -154,16 +132,8 @@ describe.skipIf(!hasRedis)("channels on several nodes sharing Redis", () => {
   });
 
   it("removes a killed node's members within the lease bound, once, keeping users still connected elsewhere", async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), "wallet-login-channels-"));
-    folders.push(dataDir);
-    const port = await findFreePort();
-    const doomed = spawnServerProcess("doomed node", port, {
-      ...shared,
-      DATA_DIR: dataDir,
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-    });
-    processes.push(doomed);
-    await doomed.waitUntilHealthy();
+    // Its own address as PUBLIC_URL, the deployment's DATA_DIR (no other node uses it).
+    const doomed = await deployment.startNode("doomed node", shared);
 
     const channel = `presence-killed-${Date.now()}`;
     const watcher = await joinAs(node1.baseUrl, channel, "watcher");

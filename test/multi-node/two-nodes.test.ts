@@ -3,7 +3,7 @@
  * (PROTOCOL.md section 1: "every transition is atomic, also across several app nodes";
  * `login:resume` works "after a reconnect, on any node").
  *
- * The deployment:
+ * The deployment (test/support/deployment.ts):
  * - One PostgreSQL database and one REDIS_PREFIX made for this run, removed at the end
  *   (only keys under the prefix are deleted, the Socket.IO stream included).
  * - Both nodes have the same PUBLIC_URL (node 1's address), as the nodes behind one
@@ -20,12 +20,7 @@
  * Requires Redis and PostgreSQL: skipped with a printed reason locally when either is
  * down, a failure in CI.
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Redis } from "ioredis";
-import pg from "pg";
+import type pg from "pg";
 import { io } from "socket.io-client";
 import type { Socket } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -42,20 +37,15 @@ import type {
   SessionStatus,
 } from "../../lib/protocol/login";
 import { approveLogin, createAuthBody, createWalletKey, fetchLoginRequest } from "../../lib/wallet";
-import { findFreePort } from "../support/free-port";
-import { spawnServerProcess } from "../support/server-process";
+import { createTestDeployment, requireDeploymentServices } from "../support/deployment";
 import type { ServerProcess } from "../support/server-process";
-import { TEST_POSTGRES_URL, TEST_REDIS_URL, requireService } from "../support/services";
 import { startTcpProxy } from "../support/tcp-proxy";
 import type { TcpProxy } from "../support/tcp-proxy";
 
 const AUTH_LIMIT_PER_IP = 6;
 const STATE_TIMEOUT_MS = 8_000;
 
-const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback);
-const hasServices =
-  (await requireService("Redis", portOf(TEST_REDIS_URL, 6379))) &&
-  (await requireService("PostgreSQL", portOf(TEST_POSTGRES_URL, 5432)));
+const hasServices = await requireDeploymentServices({ postgres: true });
 
 type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -104,16 +94,10 @@ function nextStateEvent(socket: TestSocket, match: (event: LoginStateEvent) => b
 }
 
 describe.skipIf(!hasServices)("two app nodes sharing Redis and PostgreSQL", () => {
-  const runId = randomBytes(6).toString("hex");
-  const databaseName = `wl_multinode_${runId}`;
-  const redisPrefix = `test:${randomUUID()}:`;
-  let dataDir: string | undefined;
-  let admin: pg.Client | undefined;
+  const deployment = createTestDeployment({ label: "multinode", postgres: true });
   let db: pg.Client | undefined;
-  let isDatabaseCreated = false;
   let node1: ServerProcess;
   let node2: ServerProcess;
-  const nodes: ServerProcess[] = [];
   /** Clients and sockets a test opened; closed after each test, also when it fails. */
   const openClients: LoginClient[] = [];
   const openSockets: TestSocket[] = [];
@@ -125,83 +109,27 @@ describe.skipIf(!hasServices)("two app nodes sharing Redis and PostgreSQL", () =
   };
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    admin.on("error", () => {});
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${databaseName}"`);
-    isDatabaseCreated = true;
-    const databaseUrl = new URL(TEST_POSTGRES_URL);
-    databaseUrl.pathname = `/${databaseName}`;
-
-    dataDir = await mkdtemp(path.join(tmpdir(), "wallet-login-multinode-"));
-    const [port1, port2] = [await findFreePort(), await findFreePort()];
-    const publicUrl = `http://127.0.0.1:${port1}`;
-    const shared = {
-      PUBLIC_URL: publicUrl,
-      // One folder for both: the nodes of one deployment share the token signing key this way.
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl.href,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: redisPrefix,
+    await deployment.setUp();
+    // Started together on an empty database and data folder (both nodes have the same
+    // DATA_DIR and PUBLIC_URL, node 1's address): they race for the migration and for
+    // creating the signing key, as a fresh deployment does.
+    [node1, node2] = await deployment.startNodes(["node 1", "node 2"], {
       TRUST_PROXY: "true",
       RATE_LIMIT_AUTH_PER_IP: String(AUTH_LIMIT_PER_IP),
       RATE_LIMIT_LOGIN_START_PER_IP: "10000",
       RATE_LIMIT_LOGIN_START_PER_SOCKET: "1000",
-    };
-    // Started together on an empty database and data folder: they race for the
-    // migration and for creating the signing key, as a fresh deployment does.
-    node1 = spawnServerProcess("node 1", port1, shared);
-    nodes.push(node1);
-    node2 = spawnServerProcess("node 2", port2, shared);
-    nodes.push(node2);
-    await Promise.all([node1.waitUntilHealthy(), node2.waitUntilHealthy()]);
-
-    db = new pg.Client({ connectionString: databaseUrl.href });
-    db.on("error", () => {});
-    await db.connect();
+    });
+    db = await deployment.connectDatabase();
   });
 
-  afterEach(async () => {
+  async function closeOpened() {
     for (const client of openClients.splice(0)) client.close();
     for (const socket of openSockets.splice(0)) socket.disconnect();
     await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-  });
+  }
 
-  afterAll(async () => {
-    const failures: unknown[] = [];
-    const attempt = async (step: () => Promise<unknown>) => {
-      try {
-        await step();
-      } catch (error) {
-        failures.push(error);
-      }
-    };
-    for (const client of openClients.splice(0)) client.close();
-    for (const socket of openSockets.splice(0)) socket.disconnect();
-    await attempt(() => Promise.all(proxies.splice(0).map((proxy) => proxy.close())));
-    await attempt(() => Promise.all(nodes.map((node) => node.stop(5_000))));
-    await attempt(async () => db?.end());
-    if (isDatabaseCreated) {
-      await attempt(() => admin!.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
-    }
-    await attempt(async () => admin?.end());
-    await attempt(async () => {
-      const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
-      try {
-        // Prefix is "test:<uuid>:", free of glob characters.
-        let cursor = "0";
-        do {
-          const [next, keys] = await redis.scan(cursor, "MATCH", `${redisPrefix}*`, "COUNT", 200);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== "0");
-      } finally {
-        redis.disconnect();
-      }
-    });
-    if (dataDir) await attempt(() => rm(dataDir!, { recursive: true, force: true }));
-    if (failures.length > 0) throw new AggregateError(failures, "multi-node teardown failed");
-  });
+  afterEach(closeOpened);
+  afterAll(() => deployment.cleanup(closeOpened));
 
   it("shares one signing key between the nodes (same DATA_DIR)", async () => {
     const [jwks1, jwks2] = await Promise.all(
