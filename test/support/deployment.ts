@@ -38,12 +38,11 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Redis } from "ioredis";
 import pg from "pg";
 import { findFreePort } from "./free-port";
 import { spawnServerProcess } from "./server-process";
 import type { ServerProcess } from "./server-process";
-import { TEST_POSTGRES_URL, TEST_REDIS_URL, requireService } from "./services";
+import { TEST_POSTGRES_URL, TEST_REDIS_URL, deleteRedisKeys, requireService } from "./services";
 
 const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback);
 
@@ -182,19 +181,7 @@ export function createTestDeployment(options: TestDeploymentOptions): TestDeploy
       }
       await attempt(async () => admin?.end());
       admin = undefined;
-      await attempt(async () => {
-        const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
-        try {
-          let cursor = "0";
-          do {
-            const [next, keys] = await redis.scan(cursor, "MATCH", `${redisPrefix}*`, "COUNT", 200);
-            cursor = next;
-            if (keys.length > 0) await redis.del(...keys);
-          } while (cursor !== "0");
-        } finally {
-          redis.disconnect();
-        }
-      });
+      await attempt(() => deleteRedisKeys(TEST_REDIS_URL, redisPrefix));
       if (dataDir) {
         const folder = dataDir;
         await attempt(() => rm(folder, { recursive: true, force: true }));

@@ -24,3 +24,20 @@ export async function requireService(name: string, port: number): Promise<boolea
   console.warn(`skipping ${name} tests: nothing answers on 127.0.0.1:${port}`);
   return false;
 }
+
+/** Deletes every key under `prefix` (SCAN, never KEYS); the prefix must not hold glob characters. */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  if (/[*?[\]\\]/.test(prefix)) throw new Error(`refusing a Redis prefix with glob characters: ${prefix}`);
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 200);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -6,6 +6,7 @@ import { loadConfig } from "../../server/config";
 import { startApp, type RunningApp } from "../../server/app";
 import { createLogger } from "../../server/logger";
 import { findFreePort } from "./free-port";
+import { deleteRedisKeys } from "./services";
 
 export interface TestApp extends RunningApp {
   baseUrl: string;
@@ -18,13 +19,14 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const port = await findFreePort();
   const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), "wallet-login-test-")));
   const baseUrl = `http://127.0.0.1:${port}`;
+  const redisPrefix = env.REDIS_PREFIX ?? `test:${randomUUID()}:`;
   const config = loadConfig({
     NODE_ENV: "test",
     PORT: String(port),
     HOST: "127.0.0.1",
     PUBLIC_URL: baseUrl,
     DATA_DIR: dataDir,
-    REDIS_PREFIX: `test:${randomUUID()}:`,
+    REDIS_PREFIX: redisPrefix,
     RATE_LIMIT_LOGIN_START_PER_IP: "100000",
     RATE_LIMIT_AUTH_PER_IP: "100000",
     RATE_LIMIT_LOGIN_START_PER_SOCKET: "1000",
@@ -38,6 +40,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async stop() {
       await app.close();
       if (!env.DATA_DIR) await rm(dataDir, { recursive: true, force: true });
+      // The keys this app made under the prefix it was given here (a caller's own prefix is the caller's).
+      if (config.redisUrl && !env.REDIS_PREFIX) await deleteRedisKeys(config.redisUrl, redisPrefix);
     },
   };
 }
