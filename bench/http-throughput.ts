@@ -1,6 +1,7 @@
 /**
- * Requests per second of one trivial GET, with autocannon from this process (keep-alive,
- * `connections` at once). A short unmeasured warm-up run goes first.
+ * Requests per second of one request (a trivial GET unless `method`, `headers`, `body` say
+ * otherwise), with autocannon from this process (keep-alive, `connections` at once). A short
+ * unmeasured warm-up run of the same request goes first.
  */
 import autocannon from "autocannon";
 
@@ -19,10 +20,31 @@ export interface ThroughputResult {
 
 export async function measureThroughput(
   url: string,
-  opts: { connections: number; seconds: number; warmupSeconds: number },
+  opts: {
+    connections: number;
+    seconds: number;
+    warmupSeconds: number;
+    method?: "GET" | "POST";
+    headers?: Record<string, string>;
+    body?: string;
+  },
 ): Promise<ThroughputResult> {
-  if (opts.warmupSeconds > 0) await autocannon({ url, connections: 10, duration: opts.warmupSeconds, timeout: 10 });
-  const result = await autocannon({ url, connections: opts.connections, duration: opts.seconds, timeout: 10 });
+  // autocannon reads a key that is present but undefined as a value (and fails on it).
+  const request = {
+    ...(opts.method ? { method: opts.method } : {}),
+    ...(opts.headers ? { headers: opts.headers } : {}),
+    ...(opts.body !== undefined ? { body: opts.body } : {}),
+  };
+  if (opts.warmupSeconds > 0) {
+    await autocannon({ url, ...request, connections: 10, duration: opts.warmupSeconds, timeout: 10 });
+  }
+  const result = await autocannon({
+    url,
+    ...request,
+    connections: opts.connections,
+    duration: opts.seconds,
+    timeout: 10,
+  });
   return {
     url,
     connections: opts.connections,

@@ -2,8 +2,9 @@
  * `npm run bench`: every benchmark, each figure beside its peer measured in the same run, one
  * table on stdout and the whole result as JSON in bench/results/latest.json. See bench/README.md.
  *
- * Flags: --skip-build (never run `next build`), --only=recovery,logins,memory,widget,data, --cpu-prof (profile
- * the server over the login window; the profiler slows it, so figures from such a run are marked),
+ * Flags: --skip-build (never run `next build`), --only=recovery,logins,memory,widget,data,channels,
+ * --cpu-prof (profile the server over the login and data windows and the channels benchmark's auth and
+ * steady fan-out phases; the profiler slows it, so figures from such a run are marked),
  * --sockets=N (memory benchmark size, default 10000), --login-seconds=N (default 10).
  */
 import { spawn } from "node:child_process";
@@ -16,6 +17,7 @@ import { measureWidgetSize } from "./widget-size";
 import { benchDataFetches, toDataFetchRows } from "./data-fetch";
 import { benchLogins, type LoginsBenchResult } from "./logins";
 import { benchMemory, type MemoryBenchResult } from "./memory";
+import { benchChannels, channelsNotes, toChannelRows, type ChannelsBenchResult } from "./channels";
 import { DEFAULT_LOGIN_LOAD } from "./login-load";
 import { formatProfileSummary, summarizeProfile, type ProfileSummary } from "./profile-summary";
 import { ROOT, killAllChildren, removeTempDirs } from "./server-process";
@@ -31,10 +33,12 @@ const TARGETS = {
   loginsPerSec: 1500,
   approveToBrowserP99Ms: 10,
   memoryVsBare: 1.3,
+  channelsFanoutVsBare: 0.8,
+  channelsSteadyP99Ms: 5,
 } as const;
 
-type Section = "recovery" | "logins" | "memory" | "widget" | "data";
-const SECTIONS: readonly Section[] = ["recovery", "logins", "memory", "widget", "data"];
+type Section = "recovery" | "logins" | "memory" | "widget" | "data" | "channels";
+const SECTIONS: readonly Section[] = ["recovery", "logins", "memory", "widget", "data", "channels"];
 
 function readFlag(name: string): string | undefined {
   const prefix = `--${name}=`;
@@ -113,7 +117,11 @@ async function main() {
     recovery?: Awaited<ReturnType<typeof benchRecovery>>;
     logins?: LoginsBenchResult;
     memory?: MemoryBenchResult;
+    channels?: ChannelsBenchResult;
+    /** Summaries of the channels benchmark's server profiles (--cpu-prof), by what they cover. */
+    channelsProfiles?: Record<string, ProfileSummary>;
     profile?: ProfileSummary;
+    dataProfile?: ProfileSummary;
   } = {};
 
   if (wants("widget")) {
@@ -138,7 +146,10 @@ async function main() {
   if (wants("data")) {
     log("signed partner data fetches (users, limit 20, 50 partners) beside recovery and /api/health...");
     try {
-      rows.push(...toDataFetchRows(await benchDataFetches()));
+      await mkdir(RESULTS_DIR, { recursive: true });
+      const cpuProfilePath = isProfiling ? path.join(RESULTS_DIR, "server-data.cpuprofile") : undefined;
+      rows.push(...toDataFetchRows(await benchDataFetches(cpuProfilePath ? { cpuProfilePath } : {})));
+      if (cpuProfilePath) results.dataProfile = await summarizeProfile(cpuProfilePath, 25);
     } catch (err) {
       failures.data = String(err instanceof Error ? (err.stack ?? err.message) : err);
     }
@@ -329,6 +340,26 @@ async function main() {
     }
   }
 
+  if (wants("channels")) {
+    log("channels: fan-out, channel auth and presence churn, ours beside a bare Socket.IO server...");
+    try {
+      await mkdir(RESULTS_DIR, { recursive: true });
+      const channels = await benchChannels({ log, ...(isProfiling ? { cpuProfileDir: RESULTS_DIR } : {}) });
+      results.channels = channels;
+      rows.push(
+        ...toChannelRows(channels, {
+          fanoutVsBare: TARGETS.channelsFanoutVsBare,
+          steadyP99Ms: TARGETS.channelsSteadyP99Ms,
+        }),
+      );
+      for (const [what, file] of Object.entries(channels.cpuProfiles)) {
+        results.channelsProfiles = { ...results.channelsProfiles, [what]: await summarizeProfile(file, 25) };
+      }
+    } catch (err) {
+      failures.channels = String(err instanceof Error ? (err.stack ?? err.message) : err);
+    }
+  }
+
   const finishedAt = new Date();
   const report = {
     startedAt: startedAt.toISOString(),
@@ -373,14 +404,23 @@ async function main() {
         `Free V8 heap at the baseline: ours ${mb(ours.heapFreeBeforeBytes)}, bare ${mb(bare.heapFreeBeforeBytes)}; new sockets fill it before RSS grows, so RSS per socket flatters the process with more of it, and the JS heap row is the cross-check`,
     );
   }
+  if (results.channels) notes.push(...channelsNotes(results.channels));
   notes.push(
     `machine: ${machine.cpus} cores, load average ${machine.loadAverageAtStart.join(" ")} at start, ${report.machine.loadAverageAtEnd.join(" ")} at end; ${report.durationSeconds} s in all`,
   );
   if (isProfiling) notes.push("PROFILED RUN: the server ran under the CPU profiler; its figures are lower than usual");
   for (const note of notes) console.log(note);
   if (results.profile) {
-    console.log("");
+    console.log("\nserver profile over the login window:");
     console.log(formatProfileSummary(results.profile));
+  }
+  if (results.dataProfile) {
+    console.log("\nserver profile over the data-fetch window:");
+    console.log(formatProfileSummary(results.dataProfile));
+  }
+  for (const [what, summary] of Object.entries(results.channelsProfiles ?? {})) {
+    console.log(`\nserver profile, channels, ${what}:`);
+    console.log(formatProfileSummary(summary));
   }
   for (const [section, message] of Object.entries(failures)) console.log(`\nFAILED ${section}: ${message}`);
   console.log(`\nJSON: ${path.relative(ROOT, jsonPath)}`);
