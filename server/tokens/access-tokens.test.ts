@@ -167,4 +167,32 @@ describe("access tokens", () => {
     expect((await verifier(token)).ok).toBe(true);
     expect(await verifier(token.slice(0, -2))).toEqual(invalid);
   });
+
+  it("remembers accepted tokens until their exp, and never a refusal", async () => {
+    let clock = Date.now();
+    const verifier = createAccessTokenVerifier([key], audience, { now: () => clock });
+    const { token } = await issue(60);
+    const first = await verifier(token);
+    expect(first.ok).toBe(true);
+    // A remembered token skips the signature check: the same result object comes back.
+    expect(await verifier(token)).toBe(first);
+    // A one-character change is a different token, checked in full (and refused).
+    const tampered = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    expect(await verifier(tampered)).toEqual(invalid);
+    expect(await verifier(tampered)).toEqual(invalid);
+    clock += 61_000;
+    expect(await verifier(token)).toEqual(invalid);
+  });
+
+  it("keeps at most cacheSize tokens, dropping the oldest", async () => {
+    const verifier = createAccessTokenVerifier([key], audience, { cacheSize: 2 });
+    const [a, b, c] = await Promise.all([issue(), issue(), issue()]);
+    const resultA = await verifier(a.token);
+    const resultB = await verifier(b.token);
+    await verifier(c.token); // drops a
+    expect(await verifier(b.token)).toBe(resultB);
+    const again = await verifier(a.token);
+    expect(again.ok).toBe(true);
+    expect(again).not.toBe(resultA); // checked in full again
+  });
 });

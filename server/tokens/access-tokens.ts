@@ -8,8 +8,13 @@
  *   with a public key as the secret, no key picked from the token itself.
  * - Verification never throws: every failure is `invalid_token`, with no detail that would
  *   help somebody probe the verifier.
+ * - A verifier remembers the tokens it accepted (by SHA-256 of the token, at most
+ *   `cacheSize`, oldest dropped first) until their `exp`: a browser presents the same token
+ *   for every channel it joins and every API call, and the P-256 check is most of the cost
+ *   of such a request. The expiry is checked on every use; refusals are never remembered.
+ *   Tokens are stateless either way: nothing revokes one before its `exp`.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
 import type { JWTHeaderParameters, JWTPayload } from "jose";
 import type { SigningKey } from "./keys";
@@ -59,11 +64,16 @@ export async function issueAccessToken(
   return { token, expiresIn: ttlSeconds };
 }
 
+export const ACCESS_TOKEN_CACHE_SIZE = 10_000;
+
 /** Builds the kid lookup once; the returned function is what `authorizeRequest` takes. */
 export function createAccessTokenVerifier(
   keys: SigningKey[],
   audience: AccessTokenAudience,
+  { cacheSize = ACCESS_TOKEN_CACHE_SIZE, now = () => Date.now() }: { cacheSize?: number; now?: () => number } = {},
 ): (token: string) => Promise<VerifyResult> {
+  /** SHA-256 (base64url) of an accepted token -> its result; Map order is insertion order. */
+  const accepted = new Map<string, VerifyResult & { ok: true }>();
   const keysById = new Map(keys.map((key) => [key.kid, key]));
   const algorithms = [...new Set(keys.map((key) => key.alg))];
   const resolveKey = (header: JWTHeaderParameters) => {
@@ -73,6 +83,15 @@ export function createAccessTokenVerifier(
   };
   return async (token) => {
     if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) return INVALID;
+    const cacheKey = cacheSize > 0 ? createHash("sha256").update(token).digest("base64url") : "";
+    if (cacheSize > 0) {
+      const known = accepted.get(cacheKey);
+      if (known !== undefined) {
+        if (known.claims.exp > now() / 1000) return known;
+        accepted.delete(cacheKey);
+        return INVALID;
+      }
+    }
     try {
       const { payload } = await jwtVerify(token, resolveKey, {
         algorithms,
@@ -82,7 +101,13 @@ export function createAccessTokenVerifier(
         requiredClaims: ["iss", "aud", "sub", "iat", "exp", "jti"],
       });
       const claims = readClaims(payload);
-      return claims === undefined ? INVALID : { ok: true, claims };
+      if (claims === undefined) return INVALID;
+      const result = { ok: true, claims } as const;
+      if (cacheSize > 0) {
+        accepted.set(cacheKey, result);
+        if (accepted.size > cacheSize) accepted.delete(accepted.keys().next().value as string);
+      }
+      return result;
     } catch {
       return INVALID;
     }
@@ -94,7 +119,7 @@ export function verifyAccessToken(
   token: string,
   audience: AccessTokenAudience,
 ): Promise<VerifyResult> {
-  return createAccessTokenVerifier(keys, audience)(token);
+  return createAccessTokenVerifier(keys, audience, { cacheSize: 0 })(token);
 }
 
 const INVALID: VerifyResult = Object.freeze({ ok: false, code: "invalid_token" });
