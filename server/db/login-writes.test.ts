@@ -146,6 +146,22 @@ describe("createGroupCommit", () => {
     db.close();
   });
 
+  it("refuses the whole batch, running nothing more, when an error rolls back the transaction", async () => {
+    const db = new Database(":memory:");
+    db.exec(`CREATE TABLE t (n INTEGER NOT NULL);
+      CREATE TRIGGER no_two BEFORE INSERT ON t WHEN NEW.n = 2 BEGIN SELECT RAISE(ROLLBACK, 'two'); END;`);
+    const writes = createGroupCommit(db);
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    const outcomes = await Promise.allSettled([1, 2, 3, 4].map((n) => writes.run(() => insert.run(n))));
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected", "rejected", "rejected"]);
+    for (const outcome of outcomes) expect(String((outcome as PromiseRejectedResult).reason)).toMatch(/two/);
+    expect(db.prepare("SELECT count(*) AS c FROM t").get()).toEqual({ c: 0 });
+    // The next turn's writes commit normally.
+    await expect(writes.run(() => insert.run(5).changes)).resolves.toBe(1);
+    expect(db.prepare("SELECT n FROM t").all()).toEqual([{ n: 5 }]);
+    db.close();
+  });
+
   it("commits what is queued on close and refuses writes after it", async () => {
     const db = new Database(":memory:");
     db.exec("CREATE TABLE t (n INTEGER NOT NULL)");

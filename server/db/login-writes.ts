@@ -131,12 +131,20 @@ export function createGroupCommit(db: Database.Database) {
   let isClosed = false;
   const savepoint = (work: () => unknown) => db.transaction(work)();
 
+  /** Set when a write's error made SQLite roll back the whole batch (see runBatch). */
+  let rolledBackBy: { error: unknown } | undefined;
   const runBatch = db.transaction((batch: PendingWrite[]) =>
     batch.map((write): { ok: true; value: unknown } | { ok: false; error: unknown } => {
+      // Some errors (SQLITE_FULL, IOERR, NOMEM, a RAISE(ROLLBACK) trigger) end the whole
+      // transaction, not just the savepoint: the writes before were undone, and the ones after
+      // must not run, or each would commit on its own. The COMMIT then fails and the batch
+      // is refused as a whole with that first error.
+      if (rolledBackBy) return { ok: false, error: rolledBackBy.error };
       try {
         // Nested inside runBatch, better-sqlite3 runs this as a SAVEPOINT.
         return { ok: true, value: savepoint(write.work) };
       } catch (error) {
+        if (!db.inTransaction) rolledBackBy = { error };
         return { ok: false, error };
       }
     }),
@@ -147,18 +155,23 @@ export function createGroupCommit(db: Database.Database) {
     const batch = queue;
     queue = [];
     let outcomes;
+    rolledBackBy = undefined;
     try {
       outcomes = runBatch.immediate(batch);
     } catch (error) {
       if ((error as { code?: string }).code === "SQLITE_BUSY" && busyAttempts < MAX_BUSY_RETRIES && !isClosed) {
-        // Nothing ran: BEGIN IMMEDIATE did not get the lock. Put the batch back in front.
+        // Nothing is kept: BEGIN IMMEDIATE did not get the lock (or the transaction was rolled
+        // back). Put the batch back in front.
         busyAttempts++;
         queue = batch.concat(queue);
         flushing = { timeout: setTimeout(flush, Math.min(busyAttempts, 20)) };
         return;
       }
       busyAttempts = 0;
-      for (const write of batch) write.reject(error);
+      // Assigned inside runBatch: TypeScript cannot see that, hence the annotation.
+      const rolledBack = rolledBackBy as { error: unknown } | undefined;
+      const cause = rolledBack ? rolledBack.error : error;
+      for (const write of batch) write.reject(cause);
       schedule();
       return;
     }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +22,15 @@ app.post("/raw-unlimited", async (c) => {
   return body.ok ? c.json({ bytes: body.bytes.length }) : c.json({ code: body.code }, 413);
 });
 app.post("/ignores-body", (c) => c.json({ ok: true }));
+app.get("/ignores-body", (c) => c.json({ ok: true }));
+/** What the slow reader's read resolved to, once it has. */
+const slowReads: string[] = [];
+app.post("/slow-reader", async (c) => {
+  await new Promise((resolve) => setTimeout(resolve, 150)); // e.g. a token check
+  const body = await readBodyBytes(c, 1000);
+  slowReads.push(body.ok ? "ok" : body.code);
+  return c.json({});
+});
 
 const server = createAdaptorServer({ fetch: app.fetch });
 let port = 0;
@@ -90,6 +100,36 @@ describe("request bodies", () => {
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ error: { code: "payload_too_large" } });
     expect(res.connection).toBe("close");
+  });
+
+  it("drops a leading byte-order mark, as the WHATWG decoder does", async () => {
+    expect((await post("/json", ['\ufeff{"name":"bom"}'])).body).toEqual({ got: "bom" });
+  });
+
+  it("lets GET through whatever Content-Length it declares (no route reads a GET body)", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port, method: "GET", path: "/ignores-body", headers: { "content-length": 200 } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end("z".repeat(200));
+    });
+    expect(status).toBe(200);
+  });
+
+  it("settles a read that starts after the client has gone", async () => {
+    const socket = connect(port, "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(
+      "POST /slow-reader HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    socket.destroy();
+    await expect.poll(() => slowReads, { timeout: 3000 }).toEqual(["invalid_request"]);
   });
 
   it("lets a skipped path set its own limit", async () => {

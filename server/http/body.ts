@@ -34,10 +34,15 @@ function declaredLength(c: Context): number | undefined {
   return Number.isFinite(length) ? length : undefined;
 }
 
-/** 413 `payload_too_large` for a declared Content-Length over `maxBytes`; never reads the body. */
+const METHODS_WITHOUT_BODY = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * 413 `payload_too_large` for a declared Content-Length over `maxBytes`; never reads the body.
+ * GET, HEAD and OPTIONS are let through: no route reads their body (Node discards it).
+ */
 export function declaredBodyLimit(maxBytes: number, skip?: (path: string) => boolean): MiddlewareHandler {
   return async (c, next) => {
-    if (skip?.(c.req.path)) return next();
+    if (METHODS_WITHOUT_BODY.has(c.req.method) || skip?.(c.req.path)) return next();
     const length = declaredLength(c);
     if (length !== undefined && length > maxBytes) {
       c.header("Connection", "close");
@@ -80,11 +85,13 @@ export function readIncomingBody(incoming: IncomingMessage, maxBytes: number): P
   const header = incoming.headers["content-length"];
   if (header !== undefined && Number(header) > maxBytes) return Promise.resolve(tooLarge());
   if (incoming.readableEnded) return Promise.resolve({ ok: true, bytes: Buffer.alloc(0) });
+  // The client may have gone while the route awaited something else: no event would come.
+  if (incoming.destroyed || incoming.errored) return Promise.resolve({ ok: false, code: "invalid_request" });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (result: BodyBytes) => {
-      incoming.off("data", onData).off("end", onEnd).off("error", onError).off("aborted", onError);
+      incoming.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
       resolve(result);
     };
     const onData = (chunk: Buffer) => {
@@ -94,14 +101,22 @@ export function readIncomingBody(incoming: IncomingMessage, maxBytes: number): P
     };
     const onEnd = () => finish({ ok: true, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
     const onError = () => finish({ ok: false, code: "invalid_request" });
-    incoming.on("data", onData).on("end", onEnd).on("error", onError).on("aborted", onError);
+    // "close" before "end": the request was cut off (it also comes after "end", once finished).
+    const onClose = () => finish({ ok: false, code: "invalid_request" });
+    incoming.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
   });
 }
 
-/** The body as UTF-8 text, at most `maxBytes`. */
+/** The body as UTF-8 text, at most `maxBytes`; a leading byte-order mark is dropped, as WHATWG's decoder does. */
 export async function readBodyText(c: Context, maxBytes: number): Promise<BodyText> {
   const body = await readBodyBytes(c, maxBytes);
-  return body.ok ? { ok: true, text: body.bytes.toString("utf8") } : body;
+  return body.ok ? { ok: true, text: decodeUtf8(body.bytes) } : body;
+}
+
+/** UTF-8 text of `bytes` without a leading byte-order mark. */
+export function decodeUtf8(bytes: Buffer): string {
+  const hasBom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return bytes.toString("utf8", hasBom ? 3 : 0);
 }
 
 export type Parsed<T> = { ok: true; data: T } | { ok: false; response: Response };

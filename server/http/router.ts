@@ -9,7 +9,7 @@ import { createLoginRoutes } from "./routes/login";
 import { createAuthRoutes } from "./routes/auth";
 import { createMeRoutes } from "./routes/me";
 import { createAppRoutes } from "./routes/apps";
-import { createDataEndpoint, isDataFetchPath, type NodeHandler } from "./routes/data";
+import { createDataEndpoint, isDataFetchPath, requestPath, type NodeHandler } from "./routes/data";
 import { createAppDirectory, type AppDirectory } from "../data/app-directory";
 import { createJwks } from "../tokens/keys";
 import { createChannelAuthRoutes } from "./routes/channel-auth";
@@ -79,9 +79,7 @@ export function createApiListener(ctx: AppContext): NodeHandler {
   const router = getRequestListener(createApiRouter(ctx, appDirectory).fetch);
   const dataFetch = createDataEndpoint(ctx, appDirectory);
   return async (req, res) => {
-    const url = req.url ?? "/";
-    const pathEnd = url.indexOf("?");
-    if (req.method === "POST" && isDataFetchPath(pathEnd === -1 ? url : url.slice(0, pathEnd))) {
+    if (req.method === "POST" && isDataFetchPath(requestPath(req))) {
       return dataFetch(req, res);
     }
     return router(req, res);

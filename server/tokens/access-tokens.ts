@@ -102,7 +102,8 @@ export function createAccessTokenVerifier(
       });
       const claims = readClaims(payload);
       if (claims === undefined) return INVALID;
-      const result = { ok: true, claims } as const;
+      // Frozen: the same object is handed to every later caller of this token.
+      const result = Object.freeze({ ok: true, claims: Object.freeze(claims) } as const);
       if (cacheSize > 0) {
         accepted.set(cacheKey, result);
         if (accepted.size > cacheSize) accepted.delete(accepted.keys().next().value as string);

@@ -162,6 +162,30 @@ describe("POST /api/channel-auth", () => {
     expectError(text, 400, "invalid_request");
   });
 
+  it("is 413 for a body over 16 KiB, declared or chunked, and closes the connection", async () => {
+    const client = await connect();
+    const body = JSON.stringify({ socket_id: client.socketId, channel_name: "private-team", pad: "x".repeat(17_000) });
+    const declared = await request(`${app.baseUrl}/api/channel-auth`, {
+      method: "POST",
+      headers: { ...bearer(alice.accessToken), "content-type": "application/json" },
+      body,
+    });
+    expectError(declared, 413, "payload_too_large");
+    const chunked = await request(`${app.baseUrl}/api/channel-auth`, {
+      method: "POST",
+      headers: { ...bearer(alice.accessToken), "content-type": "application/json" },
+      body: new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(body));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expectError(chunked, 413, "payload_too_large");
+    expect(chunked.headers.get("connection")).toBe("close");
+  });
+
   it("accepts 164-character names and ignores pusher-js's extra form fields", async () => {
     const channel = `private-${"x".repeat(156)}`;
     const res = await postChannelAuth(

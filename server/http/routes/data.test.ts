@@ -1,4 +1,4 @@
-import { createServer, request } from "node:http";
+import { createServer, request, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { Wallet, hexlify, randomBytes } from "ethers";
@@ -8,7 +8,7 @@ import type { AppContext } from "../../context";
 import { createSignatureVerifier } from "../../crypto/secp256k1";
 import type { AppDirectory } from "../../data/app-directory";
 import { createMemoryStores } from "../../store/memory";
-import { createDataEndpoint, isDataFetchPath } from "./data";
+import { createDataEndpoint, isDataFetchPath, requestPath } from "./data";
 
 // The endpoint alone, on a real Node server. Its happy path and every refusal are covered
 // against the whole server in test/data/data-api.test.ts; this covers what is its own.
@@ -84,10 +84,12 @@ describe("the data fetch endpoint", () => {
     expect(errors[0]).toMatchObject({ requestId, method: "POST", path: "/api/data/users" });
   });
 
-  it("decodes the resource segment, and refuses one that does not decode", async () => {
+  it("decodes the path as the router does, and refuses a segment that does not decode", async () => {
     expect((await post("/api/data/accounts", "{}")).json).toMatchObject({ error: { code: "unknown_resource" } });
     expect((await post("/api/data/%E0%A4%A", "{}")).status).toBe(404);
     // "us%65rs" is "users": it gets as far as the body check.
     expect((await post("/api/data/us%65rs", "[]")).json).toMatchObject({ error: { code: "invalid_request" } });
+    expect(requestPath({ url: "/api/%64ata/users?x=%zz" } as IncomingMessage)).toBe("/api/data/users");
+    expect(requestPath({ url: "/api/data/%E0%A4%A" } as IncomingMessage)).toBe("/api/data/%E0%A4%A");
   });
 });

@@ -23,7 +23,7 @@ import { randomBase64url } from "../../crypto/random";
 import type { AppDirectory } from "../../data/app-directory";
 import { createPageReader } from "../../data/resources";
 import { verifyDataRequest, type DataVerifyDeps } from "../../data/verify-request";
-import { readIncomingBody } from "../body";
+import { decodeUtf8, readIncomingBody } from "../body";
 
 export const DATA_PATH_PREFIX = "/api/data/";
 
@@ -44,9 +44,22 @@ function sendDataError(res: ServerResponse, code: ErrorCode, headers?: Record<st
   sendJson(res, ERROR_STATUS[code], JSON.stringify({ error: { code, message: ERROR_MESSAGES[code] } }), headers);
 }
 
-/** Whether `POST <pathname>` is a data fetch this handler takes. */
+/** Whether `POST <pathname>` (percent-decoded, see requestPath) is a data fetch this handler takes. */
 export function isDataFetchPath(pathname: string): boolean {
   return pathname.startsWith(DATA_PATH_PREFIX) && pathname.indexOf("/", DATA_PATH_PREFIX.length) === -1;
+}
+
+/** The request's path without its query, percent-decoded as the router decodes it (left as is when malformed). */
+export function requestPath(req: IncomingMessage): string {
+  const url = req.url ?? "/";
+  const pathEnd = url.indexOf("?");
+  const path = pathEnd === -1 ? url : url.slice(0, pathEnd);
+  if (!path.includes("%")) return path;
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
 }
 
 export function createDataEndpoint(ctx: AppContext, apps: AppDirectory): NodeHandler {
@@ -59,15 +72,15 @@ export function createDataEndpoint(ctx: AppContext, apps: AppDirectory): NodeHan
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    const resource = decodeURIComponentOrNull(pathname.slice(DATA_PATH_PREFIX.length));
-    if (resource === null || !isDataResource(resource)) return sendDataError(res, "unknown_resource");
+    const resource = pathname.slice(DATA_PATH_PREFIX.length);
+    if (!isDataResource(resource)) return sendDataError(res, "unknown_resource");
     const read = await readIncomingBody(req, MAX_DATA_BODY_BYTES);
     if (!read.ok) {
       return sendDataError(res, read.code, read.code === "payload_too_large" ? { Connection: "close" } : undefined);
     }
     let body: unknown;
     try {
-      body = JSON.parse(read.bytes.toString("utf8"));
+      body = JSON.parse(decodeUtf8(read.bytes));
     } catch {
       return sendDataError(res, "invalid_request");
     }
@@ -86,9 +99,7 @@ export function createDataEndpoint(ctx: AppContext, apps: AppDirectory): NodeHan
   }
 
   return async (req, res) => {
-    const url = req.url ?? "/";
-    const pathEnd = url.indexOf("?");
-    const pathname = pathEnd === -1 ? url : url.slice(0, pathEnd);
+    const pathname = requestPath(req);
     try {
       await handle(req, res, pathname);
     } catch (err) {
@@ -105,12 +116,4 @@ export function createDataEndpoint(ctx: AppContext, apps: AppDirectory): NodeHan
       );
     }
   };
-}
-
-function decodeURIComponentOrNull(text: string): string | null {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return null;
-  }
 }

@@ -8,12 +8,24 @@ import { authorizeRequest } from "../../tokens/authorize";
 import { createAccessTokenVerifier } from "../../tokens/access-tokens";
 import { findUserById, toMeUser } from "../../db/users";
 
+/** One verifier (and so one cache of accepted tokens) per running app, shared by every route. */
+const verifiers = new WeakMap<AppContext, ReturnType<typeof createAccessTokenVerifier>>();
+
+function verifierFor(ctx: AppContext) {
+  let verify = verifiers.get(ctx);
+  if (!verify) {
+    verify = createAccessTokenVerifier([ctx.signingKey], {
+      issuer: ctx.config.publicUrl,
+      audience: ctx.config.publicUrl,
+    });
+    verifiers.set(ctx, verify);
+  }
+  return verify;
+}
+
 /** Protects a route with a Bearer access token; the claims land in `c.var.auth`. */
 export function requireAccessToken(ctx: AppContext): MiddlewareHandler<ApiEnv> {
-  const verify = createAccessTokenVerifier([ctx.signingKey], {
-    issuer: ctx.config.publicUrl,
-    audience: ctx.config.publicUrl,
-  });
+  const verify = verifierFor(ctx);
   return async (c, next) => {
     const result = await authorizeRequest(c.req.header("authorization"), verify);
     if (!result.ok) return sendError(c, "invalid_token", { "WWW-Authenticate": result.wwwAuthenticate });
