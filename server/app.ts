@@ -56,7 +56,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     await migrateDatabase({ url: config.databaseUrl, log: (msg) => log.info(msg) });
     const database = await createDb({ url: config.databaseUrl });
     cleanups.push(() => database.close());
-    const loginWrites = createLoginWrites({ url: config.databaseUrl, prisma: database.prisma });
+    const loginWrites = createLoginWrites({
+      url: config.databaseUrl,
+      prisma: database.prisma,
+      onCheckpointerFailure: (err) => log.error({ err }, "WAL checkpointer failed; SQLite checkpoints on commit again"),
+    });
     cleanups.push(() => loginWrites.close());
     const stores = await createStores({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
     cleanups.push(() => stores.close());

@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  fast.close();
+  await fast.close();
   await handle.close();
   await rm(dir, { recursive: true, force: true });
 });

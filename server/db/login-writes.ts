@@ -13,6 +13,7 @@
  *   rolls back alone and the others still commit. A write's promise settles only after
  *   the COMMIT. One commit per turn instead of one per write is most of the speed-up at
  *   load; alone, a write waits one turn (setImmediate).
+ * - WAL checkpoints run on a worker thread (./checkpointer.ts), not inside a COMMIT here.
  * - Prisma's connection may hold SQLite's write lock across event-loop turns, so this
  *   connection never waits for the lock synchronously (busy timeout 0): on SQLITE_BUSY
  *   it retries after a short asynchronous back-off (the batch, or the read).
@@ -23,6 +24,7 @@ import Database from "better-sqlite3";
 import type { Db } from "./client";
 import { resolveSqlitePath } from "./migrate";
 import { upsertUserOnLogin, type LoginInput, type User } from "./users";
+import { startCheckpointer, type CheckpointerOptions } from "./checkpointer";
 
 export interface RefreshTokenRow {
   hash: string;
@@ -36,12 +38,19 @@ export interface LoginWrites {
   recordLogin(input: LoginInput): Promise<User>;
   findUser(id: string): Promise<User | null>;
   insertRefreshToken(row: RefreshTokenRow): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function createLoginWrites(opts: { url: string; prisma: Db }): LoginWrites {
+export interface SqliteLoginWritesOptions {
+  /** Told when the WAL checkpointer fails (the automatic checkpoint is then back on). */
+  onCheckpointerFailure?: (error: Error) => void;
+  /** Passed to the checkpointer (tests). */
+  checkpointer?: Pick<CheckpointerOptions, "intervalMs" | "onCheckpoint">;
+}
+
+export function createLoginWrites(opts: { url: string; prisma: Db } & SqliteLoginWritesOptions): LoginWrites {
   return opts.url.startsWith("file:")
-    ? createSqliteLoginWrites(resolveSqlitePath(opts.url), opts.prisma)
+    ? createSqliteLoginWrites(resolveSqlitePath(opts.url), opts.prisma, opts)
     : createPrismaLoginWrites(opts.prisma);
 }
 
@@ -53,7 +62,7 @@ export function createPrismaLoginWrites(prisma: Db): LoginWrites {
     insertRefreshToken: async (row) => {
       await prisma.refreshToken.create({ data: row });
     },
-    close() {},
+    async close() {},
   };
 }
 
@@ -67,11 +76,32 @@ interface UserRow {
 
 const MAX_BUSY_RETRIES = 200;
 
-export function createSqliteLoginWrites(file: string, prisma: Db): LoginWrites {
+export function createSqliteLoginWrites(file: string, prisma: Db, options: SqliteLoginWritesOptions = {}): LoginWrites {
   const db = new Database(file, { timeout: 0 });
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
+  // Checkpoints move to a worker once it runs (see ./checkpointer.ts); until then, and if it
+  // fails, SQLite's automatic checkpoint stays on.
+  let isClosed = false;
+  const automaticCheckpoint = db.pragma("wal_autocheckpoint", { simple: true }) as number;
+  const checkpointer = startCheckpointer({
+    file,
+    ...options.checkpointer,
+    onFailure: (error) => {
+      if (!isClosed) db.pragma(`wal_autocheckpoint = ${automaticCheckpoint}`);
+      options.onCheckpointerFailure?.(error);
+    },
+  }).then(
+    (started) => {
+      if (!isClosed) db.pragma("wal_autocheckpoint = 0");
+      return started;
+    },
+    (error: unknown) => {
+      options.onCheckpointerFailure?.(error instanceof Error ? error : new Error(String(error)));
+      return undefined;
+    },
+  );
   const upsertUser = db.prepare<[string, string, string, string], UserRow>(
     `INSERT INTO "User" ("id", "address", "claims", "createdAt", "lastLoginAt") VALUES (?, ?, '{}', ?, ?)
      ON CONFLICT ("address") DO UPDATE SET "lastLoginAt" = excluded."lastLoginAt"
@@ -110,8 +140,10 @@ export function createSqliteLoginWrites(file: string, prisma: Db): LoginWrites {
         insertRefresh.run(newId(), row.hash, row.family, toSqliteDate(row.expiresAt), now, row.userId);
       });
     },
-    close() {
+    async close() {
+      isClosed = true;
       writes.close();
+      await (await checkpointer)?.stop();
       db.close();
     },
   };
