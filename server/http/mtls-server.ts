@@ -13,7 +13,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ERROR_MESSAGES } from "../../lib/protocol/errors";
+import { errorBody } from "./respond";
 import type { Logger } from "../logger";
 
 export interface MtlsServerOptions {
@@ -55,9 +55,7 @@ export async function startMtlsServer(
     const pathEnd = url.indexOf("?");
     const pathname = pathEnd === -1 ? url : url.slice(0, pathEnd);
     if (!isMtlsPath(pathname)) {
-      res
-        .writeHead(404, { "content-type": "application/json" })
-        .end(JSON.stringify({ error: { code: "not_found", message: ERROR_MESSAGES.not_found } }));
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify(errorBody("not_found")));
       return;
     }
     Promise.resolve(api(req, res)).catch((err: unknown) => {

@@ -2,15 +2,16 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_MESSAGES, ERROR_STATUS, type ErrorCode } from "../../lib/protocol/errors";
 
+/** The API's error body, `{"error": {"code", "message"}}`; the message is the code's own unless given. */
+export function errorBody(code: ErrorCode, message: string = ERROR_MESSAGES[code]) {
+  return { error: { code, message } };
+}
+
 /**
  * `{"error": {"code", "message"}}` with the status PROTOCOL.md gives the code; a
  * route passes `status` where the contract answers the same code differently
  * (the wallet's GET answers 404/410 where POST /api/auth answers 401).
  */
 export function sendError(c: Context, code: ErrorCode, headers?: Record<string, string>, status?: number) {
-  return c.json(
-    { error: { code, message: ERROR_MESSAGES[code] } },
-    (status ?? ERROR_STATUS[code]) as ContentfulStatusCode,
-    headers,
-  );
+  return c.json(errorBody(code), (status ?? ERROR_STATUS[code]) as ContentfulStatusCode, headers);
 }

@@ -3,7 +3,7 @@ import { getRequestListener } from "@hono/node-server";
 import type { HttpBindings } from "@hono/node-server";
 import type { AppContext } from "../context";
 import { randomBase64url } from "../crypto/random";
-import { sendError } from "./respond";
+import { errorBody, sendError } from "./respond";
 import { MAX_API_BODY_BYTES, declaredBodyLimit } from "./body";
 import { createLoginRoutes } from "./routes/login";
 import { createAuthRoutes } from "./routes/auth";
@@ -64,7 +64,7 @@ export function createApiRouter(
   app.onError((err, c) => {
     const requestId = randomBase64url(9);
     ctx.log.error({ requestId, err, method: c.req.method, path: c.req.path }, "unhandled error");
-    return c.json({ error: { code: "internal_error", message: `Something went wrong (request ${requestId}).` } }, 500);
+    return c.json(errorBody("internal_error", `Something went wrong (request ${requestId}).`), 500);
   });
   return app;
 }

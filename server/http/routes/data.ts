@@ -17,13 +17,14 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_DATA_BODY_BYTES, isDataResource } from "../../../lib/protocol/data";
-import { ERROR_MESSAGES, ERROR_STATUS, type ErrorCode } from "../../../lib/protocol/errors";
+import { ERROR_STATUS, type ErrorCode } from "../../../lib/protocol/errors";
 import type { AppContext } from "../../context";
 import { randomBase64url } from "../../crypto/random";
 import type { AppDirectory } from "../../data/app-directory";
 import { createPageReader } from "../../data/resources";
 import { verifyDataRequest, type DataVerifyDeps } from "../../data/verify-request";
 import { decodeUtf8, readIncomingBody } from "../body";
+import { errorBody } from "../respond";
 
 export const DATA_PATH_PREFIX = "/api/data/";
 
@@ -41,7 +42,7 @@ function sendJson(res: ServerResponse, status: number, body: string, headers?: R
 }
 
 function sendDataError(res: ServerResponse, code: ErrorCode, headers?: Record<string, string>) {
-  sendJson(res, ERROR_STATUS[code], JSON.stringify({ error: { code, message: ERROR_MESSAGES[code] } }), headers);
+  sendJson(res, ERROR_STATUS[code], JSON.stringify(errorBody(code)), headers);
 }
 
 /** Whether `POST <pathname>` (percent-decoded, see requestPath) is a data fetch this handler takes. */
@@ -109,11 +110,7 @@ export function createDataEndpoint(ctx: AppContext, apps: AppDirectory): NodeHan
         res.destroy();
         return;
       }
-      sendJson(
-        res,
-        500,
-        JSON.stringify({ error: { code: "internal_error", message: `Something went wrong (request ${requestId}).` } }),
-      );
+      sendJson(res, 500, JSON.stringify(errorBody("internal_error", `Something went wrong (request ${requestId}).`)));
     }
   };
 }
