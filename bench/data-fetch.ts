@@ -19,7 +19,6 @@
  *
  * Alone: node --import tsx bench/data-fetch.ts [--seconds=5] [--partners=50]
  */
-import { fork } from "node:child_process";
 import { Agent, request } from "node:http";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -28,12 +27,11 @@ import { measureThroughput, type ThroughputResult } from "./http-throughput";
 import { checkBenchSigner, createBenchWallet, signerBackend } from "./native-signer";
 import { benchRecovery, type RecoveryBenchResult } from "./recovery";
 import {
-  ROOT,
   appServerEnv,
   createTempDir,
   removeTempDirs,
+  runGeneratorProcess,
   startServer,
-  trackChild,
   type ServerHandle,
 } from "./server-process";
 import type { Row } from "./table";
@@ -318,29 +316,12 @@ function runGenerator(
   options: GeneratorOptions,
   onWindow: (phase: "start" | "end") => void,
 ): Promise<DataFetchLoadResult> {
-  const budgetMs = options.warmupMs + options.durationMs + options.drainMs + 120_000;
-  return new Promise((resolve, reject) => {
-    const child = fork(SELF, ["--generator", JSON.stringify(options)], {
-      cwd: ROOT,
-      execArgv: ["--import", "tsx"],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    trackChild(child);
-    let result: DataFetchLoadResult | undefined;
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`data fetch load generator still running after ${budgetMs} ms`));
-    }, budgetMs);
-    child.on("message", (msg: unknown) => {
-      const typed = msg as { type?: string; phase?: "start" | "end"; result?: DataFetchLoadResult };
-      if (typed.type === "window" && typed.phase) onWindow(typed.phase);
-      if (typed.type === "result") result = typed.result;
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      if (result) resolve(result);
-      else reject(new Error(`data fetch load generator exited (${code}) without a result`));
-    });
+  return runGeneratorProcess<DataFetchLoadResult>({
+    label: "data fetch load generator",
+    script: SELF,
+    args: ["--generator", JSON.stringify(options)],
+    budgetMs: options.warmupMs + options.durationMs + options.drainMs + 120_000,
+    onWindow,
   });
 }
 

@@ -3,11 +3,10 @@
  * port): autocannon against a trivial API-router route (GET /api/health) and a trivial Next route
  * handler (GET /next-ping), then the login load generator (bench/login-load.ts) in its own process.
  */
-import { fork } from "node:child_process";
 import path from "node:path";
 import { measureThroughput, type ThroughputResult } from "./http-throughput";
 import type { LoginLoadOptions, LoginLoadResult } from "./login-load";
-import { ROOT, appServerEnv, createTempDir, startServer, trackChild } from "./server-process";
+import { ROOT, appServerEnv, createTempDir, runGeneratorProcess, startServer } from "./server-process";
 import type { EventLoopUtilization, ServerHandle } from "./server-process";
 
 export interface LoginsBenchOptions {
@@ -41,29 +40,12 @@ function runLoadGenerator(
   options: LoginLoadOptions,
   onWindow: (phase: "start" | "end") => void,
 ): Promise<LoginLoadResult> {
-  const budgetMs = options.warmupMs + options.durationMs + options.drainMs + 60_000;
-  return new Promise((resolve, reject) => {
-    const child = fork(LOAD_SCRIPT, [JSON.stringify(options)], {
-      cwd: ROOT,
-      execArgv: ["--import", "tsx"],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    trackChild(child);
-    let result: LoginLoadResult | undefined;
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`login load generator still running after ${budgetMs} ms`));
-    }, budgetMs);
-    child.on("message", (msg: unknown) => {
-      const typed = msg as { type?: string; phase?: "start" | "end"; result?: LoginLoadResult };
-      if (typed.type === "window" && typed.phase) onWindow(typed.phase);
-      if (typed.type === "result") result = typed.result;
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      if (result) resolve(result);
-      else reject(new Error(`login load generator exited (${code}) without a result`));
-    });
+  return runGeneratorProcess<LoginLoadResult>({
+    label: "login load generator",
+    script: LOAD_SCRIPT,
+    args: [JSON.stringify(options)],
+    budgetMs: options.warmupMs + options.durationMs + options.drainMs + 60_000,
+    onWindow,
   });
 }
 

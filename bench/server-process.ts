@@ -3,7 +3,7 @@
  * Socket.IO peer) on free loopback ports with their own temp DATA_DIR, reads their RSS from /proc,
  * asks them for a full GC over IPC (bench/gc-preload.ts), and stops them.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, connect } from "node:net";
 import os from "node:os";
@@ -260,6 +260,44 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
 export function trackChild(child: ChildProcess): void {
   children.add(child);
   child.once("exit", () => children.delete(child));
+}
+
+/**
+ * Runs a load generator script as its own process (`node --import tsx script ...args`) and
+ * resolves with the `{type: "result", result}` it sends over IPC. It reports its measured window
+ * with `{type: "window", phase}` messages, passed to `onWindow` as they arrive, so the caller can
+ * read the server's CPU (or profile it) over exactly that window. Killed after `budgetMs`.
+ */
+export function runGeneratorProcess<Result>(options: {
+  label: string;
+  script: string;
+  args: string[];
+  budgetMs: number;
+  onWindow: (phase: "start" | "end") => void;
+}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = fork(options.script, options.args, {
+      cwd: ROOT,
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    trackChild(child);
+    let result: Result | undefined;
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${options.label} still running after ${options.budgetMs} ms`));
+    }, options.budgetMs);
+    child.on("message", (msg: unknown) => {
+      const typed = msg as { type?: string; phase?: "start" | "end"; result?: Result };
+      if (typed.type === "window" && typed.phase) options.onWindow(typed.phase);
+      if (typed.type === "result") result = typed.result;
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      if (result) resolve(result);
+      else reject(new Error(`${options.label} exited (${code}) without a result`));
+    });
+  });
 }
 
 /** Last resort on abort: SIGKILL to every child still running. */
