@@ -35,6 +35,7 @@ import {
   type ServerHandle,
 } from "./server-process";
 import type { Row } from "./table";
+import { startLoadWindow } from "./load-window";
 
 export interface DataFetchBenchOptions {
   partners?: number;
@@ -249,17 +250,7 @@ export async function runDataFetchLoad(options: GeneratorOptions): Promise<DataF
   const windowEnd = windowStart + options.durationMs;
   const latencies: number[] = [];
   let fetches = 0;
-  const cpuStart = process.cpuUsage();
-  let cpuAtWindowStart: NodeJS.CpuUsage | undefined;
-  let cpuAtWindowEnd: NodeJS.CpuUsage | undefined;
-  const startTimer = setTimeout(() => {
-    cpuAtWindowStart = process.cpuUsage(cpuStart);
-    process.send?.({ type: "window", phase: "start" });
-  }, options.warmupMs);
-  const endTimer = setTimeout(() => {
-    cpuAtWindowEnd = process.cpuUsage(cpuStart);
-    process.send?.({ type: "window", phase: "end" });
-  }, options.warmupMs + options.durationMs);
+  const measured = startLoadWindow(options);
 
   async function runPartner(partner: number): Promise<void> {
     while (performance.now() < windowEnd) {
@@ -284,16 +275,11 @@ export async function runDataFetchLoad(options: GeneratorOptions): Promise<DataF
     }),
   ]);
   clearTimeout(drainTimer);
-  clearTimeout(startTimer);
-  clearTimeout(endTimer);
+  measured.stop();
   if (!isDrained) countError("requests still in flight at the drain deadline");
   agent.destroy();
 
   latencies.sort((a, b) => a - b);
-  const cpuMicros =
-    cpuAtWindowStart && cpuAtWindowEnd
-      ? cpuAtWindowEnd.user + cpuAtWindowEnd.system - (cpuAtWindowStart.user + cpuAtWindowStart.system)
-      : 0;
   return {
     partners: options.partners,
     signer: signerBackend,
@@ -304,7 +290,7 @@ export async function runDataFetchLoad(options: GeneratorOptions): Promise<DataF
     latencyP99Ms: percentile(latencies, 99),
     errors,
     errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
-    generatorCpuCores: round2(cpuMicros / 1000 / options.durationMs),
+    generatorCpuCores: measured.cpuCores(),
     presigned: options.presignedPerPartner * options.partners,
     signedInline,
   };

@@ -24,6 +24,7 @@ import type {
 } from "../lib/protocol/login";
 import { buildLoginMessage } from "../lib/wallet";
 import { checkBenchSigner, createBenchWallet, signerBackend, type BenchWallet } from "./native-signer";
+import { startLoadWindow } from "./load-window";
 
 export interface LoginLoadOptions {
   url: string;
@@ -321,18 +322,8 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
     if (!pair.socket.connected) countError("socket disconnected");
   }
 
-  const cpuStart = process.cpuUsage();
-  let cpuAtWindowStart: NodeJS.CpuUsage | undefined;
-  let cpuAtWindowEnd: NodeJS.CpuUsage | undefined;
   // The parent (bench/logins.ts) reads the server's CPU and profiles it over the same window.
-  const startTimer = setTimeout(() => {
-    cpuAtWindowStart = process.cpuUsage(cpuStart);
-    process.send?.({ type: "window", phase: "start" });
-  }, options.warmupMs);
-  const endTimer = setTimeout(() => {
-    cpuAtWindowEnd = process.cpuUsage(cpuStart);
-    process.send?.({ type: "window", phase: "end" });
-  }, options.warmupMs + options.durationMs);
+  const measured = startLoadWindow(options);
   let drainTimer: NodeJS.Timeout | undefined;
   const drained = await Promise.race([
     Promise.all(pairs.map(runPair)).then(() => true),
@@ -341,16 +332,11 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
     }),
   ]);
   clearTimeout(drainTimer);
-  clearTimeout(startTimer);
-  clearTimeout(endTimer);
+  measured.stop();
   if (!drained) countError("logins still in flight at the drain deadline");
   for (const pair of pairs) pair.socket.disconnect();
   agent.destroy();
 
-  const cpuMicros =
-    cpuAtWindowStart && cpuAtWindowEnd
-      ? cpuAtWindowEnd.user + cpuAtWindowEnd.system - (cpuAtWindowStart.user + cpuAtWindowStart.system)
-      : 0;
   const errorCount = Object.values(errors).reduce((a, b) => a + b, 0);
   return {
     pairs: options.pairs,
@@ -368,7 +354,7 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
     errorCount,
     httpRetries,
     connectionsOpenedInWindow: connectionsOpenedAt.filter(inWindow).length,
-    generatorCpuCores: Math.round((cpuMicros / 1000 / options.durationMs) * 100) / 100,
+    generatorCpuCores: measured.cpuCores(),
   };
 }
 
