@@ -12,10 +12,11 @@
  * - The secret never reaches a log or an error message (nor does the file's content).
  */
 import { randomBytes, randomInt } from "node:crypto";
-import { chmod, link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { AppCredentials } from "./signing";
+import { readSecretJson, writeSecretJsonOnce } from "../secret-files";
 
 export const APP_CREDENTIALS_FILE = path.join("keys", "pusher-app.json");
 
@@ -46,7 +47,7 @@ export async function loadOrCreateAppCredentials(
   let stored = await readCredentialsFile(file);
   let source: LoadedAppCredentials["source"] = "file";
   if (stored === undefined) {
-    await writeCredentialsFileOnce(file, generateAppCredentials());
+    await writeSecretJsonOnce(file, generateAppCredentials());
     stored = await readCredentialsFile(file);
     if (stored === undefined) throw new Error(`app credentials file ${file} vanished after it was written`);
     source = "generated";
@@ -64,34 +65,9 @@ export function generateAppCredentials(): AppCredentials {
   };
 }
 
-async function writeCredentialsFileOnce(file: string, credentials: AppCredentials): Promise<void> {
-  const temporary = `${file}.${randomBytes(8).toString("hex")}.tmp`;
-  await writeFile(temporary, JSON.stringify(credentials), { mode: 0o600, flag: "wx" });
-  try {
-    await link(temporary, file);
-  } catch (error) {
-    // Another node won the race: its credentials are the credentials.
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  } finally {
-    await unlink(temporary);
-  }
-}
-
 async function readCredentialsFile(file: string): Promise<AppCredentials | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // JSON.parse quotes the text it failed on, which here holds the secret.
-    throw new Error(`app credentials file ${file} is not valid JSON`);
-  }
+  const parsed = await readSecretJson(file, "app credentials");
+  if (parsed === undefined) return undefined;
   const result = storedSchema.safeParse(parsed);
   if (!result.success) throw new Error(`app credentials file ${file} does not hold {appId, key, secret}`);
   return result.data;

@@ -10,12 +10,12 @@
  * - Key material never reaches a log or an error message; in memory the private key is a
  *   non-extractable CryptoKey.
  */
-import { randomBytes } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { chmod, link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from "jose";
 import type { CryptoKey, JWK } from "jose";
+import { readSecretJson, writeSecretJsonOnce } from "../secret-files";
 
 export const SIGNING_ALG = "ES256";
 
@@ -48,13 +48,13 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   // mkdir leaves an existing folder's mode alone.
   await chmod(folder, 0o700);
 
-  const existing = await readKeyFile(file);
+  const existing = await readSecretJson(file, "signing key");
   if (existing !== undefined) {
     await chmod(file, 0o600);
     return importSigningKey(existing);
   }
-  await writeKeyFileOnce(file, await generatePrivateJwk());
-  const written = await readKeyFile(file);
+  await writeSecretJsonOnce(file, { ...(await generatePrivateJwk()), alg: SIGNING_ALG });
+  const written = await readSecretJson(file, "signing key");
   if (written === undefined) throw new Error(`signing key file ${file} vanished after it was written`);
   return importSigningKey(written);
 }
@@ -66,35 +66,6 @@ export function createJwks(keys: SigningKey[]): Jwks {
 async function generatePrivateJwk(): Promise<JWK> {
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
   return exportJWK(privateKey);
-}
-
-async function writeKeyFileOnce(file: string, jwk: JWK): Promise<void> {
-  const temporary = `${file}.${randomBytes(8).toString("hex")}.tmp`;
-  await writeFile(temporary, JSON.stringify({ ...jwk, alg: SIGNING_ALG }), { mode: 0o600, flag: "wx" });
-  try {
-    await link(temporary, file);
-  } catch (error) {
-    // Another node won the race: its key is the key.
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  } finally {
-    await unlink(temporary);
-  }
-}
-
-async function readKeyFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // JSON.parse quotes the text it failed on, which here is the private key.
-    throw new Error(`signing key file ${file} is not valid JSON`);
-  }
 }
 
 async function importSigningKey(stored: unknown): Promise<SigningKey> {

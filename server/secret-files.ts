@@ -1,0 +1,41 @@
+/**
+ * Secrets the server generates into DATA_DIR on first start (the token signing key, the channel
+ * app credentials), written so that several nodes starting at once agree on one.
+ *
+ * Rules:
+ * - writeSecretJsonOnce writes a temp file (mode 0600) and hard-links it to the name: the first
+ *   node to link wins, and every node then reads the winner's file.
+ * - readSecretJson never puts the file's text in an error: JSON.parse would quote the secret.
+ */
+import { randomBytes } from "node:crypto";
+import { link, readFile, unlink, writeFile } from "node:fs/promises";
+
+/** Writes `value` as JSON to `file` unless the file exists already (then it is left as it is). */
+export async function writeSecretJsonOnce(file: string, value: unknown): Promise<void> {
+  const temporary = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+  await writeFile(temporary, JSON.stringify(value), { mode: 0o600, flag: "wx" });
+  try {
+    await link(temporary, file);
+  } catch (error) {
+    // Another node won the race: its file is the file.
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    await unlink(temporary);
+  }
+}
+
+/** The parsed JSON of `file`, or undefined when there is none; `label` names it in errors. */
+export async function readSecretJson(file: string, label: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(`${label} file ${file} is not valid JSON`);
+  }
+}
