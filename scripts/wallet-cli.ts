@@ -2,14 +2,20 @@
  * The simulated phone wallet on the command line, and a demo that plays the browser.
  *
  * The CLI's key is a plain file, `<DATA_DIR or .data>/wallet-cli-key.json`, readable
- * by its owner alone: it is a development wallet, never one for real funds.
+ * by its owner alone: it is a development wallet, never one for real funds. Its verifiable
+ * credential (PROTOCOL.md section 4), if it has one, is `wallet-cli-credential.txt` beside it,
+ * issued by `attest` with the development attestor a dev server keeps in the same folder.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import qrcode from "qrcode-terminal";
+import { credentialClaimNames, issueCredential, presentCredential } from "../lib/claims/credentials";
+import { privateKeyHexOf, publicJwkOf } from "../lib/claims/es256k";
+import type { LoginRequest } from "../lib/protocol/login";
+import { DEV_ATTESTOR_FILE, readDevAttestor } from "../server/claims/attestors";
 import { LoginClientError, createLoginClient } from "../lib/client/login-client";
-import { matchCodeSchema } from "../lib/protocol/login-schemas";
+import { claimNameSchema, matchCodeSchema } from "../lib/protocol/login-schemas";
 import {
   WalletError,
   approveLogin,
@@ -25,15 +31,21 @@ import type { CliValues } from "./cli-args";
 const USAGE = `Usage: npm run wallet -- <command> [options]
 
 Commands:
-  login <qr text> [--match <code>] [--key <hex>]
+  login <qr text> [--match <code>] [--key <hex>] [--credential <file>]
                         fetch the login request behind a QR (the browser then shows
                         its match code), ask which code it shows (or take --match),
-                        check it against the choices, sign the EIP-4361 message, approve
+                        check it against the choices, sign the EIP-4361 message, approve;
+                        a request for claims is answered from the wallet's credential
   deny <qr text>        refuse the login request behind a QR
-  demo [--endpoint <url>] [--auto]
+  demo [--endpoint <url>] [--auto] [--claim <name=value>...]
                         play the browser: start a login, show its QR and match code,
                         wait for approval and redeem it; --auto also plays the wallet
-                        with a fresh key, so one command shows the whole flow
+                        with a fresh key, so one command shows the whole flow; --claim
+                        asks for that claim (--auto attests the value given)
+  attest --claim <name=value> [--claim ...] [--key <hex>]
+                        have the development attestor (a dev server creates it in
+                        <DATA_DIR>/keys/dev-attestor.json) issue the wallet a credential
+                        holding these claims; saved as <DATA_DIR>/wallet-cli-credential.txt
   key [--key <hex>]     print the wallet's address
 
 Options:
@@ -42,6 +54,8 @@ Options:
   --match <code>        the two-digit code the browser shows
   --endpoint <url>      the app's origin (default: PUBLIC_URL, else http://localhost:3000)
   --auto                (demo) approve with a fresh key as well
+  --claim <name=value>  a claim (repeatable); the value is JSON if it parses (true, 18), else text
+  --credential <file>   (login) present this SD-JWT VC instead of the wallet's saved one
   -h, --help            show this text
 
 Exit codes: 0 done, 1 refused or failed (the protocol's error code is printed), 2 usage.`;
@@ -53,6 +67,8 @@ const CLI = {
     match: { type: "string" },
     endpoint: { type: "string" },
     auto: { type: "boolean" },
+    claim: { type: "string", multiple: true },
+    credential: { type: "string" },
   },
   noCommandMessage: "No command given.",
   out: (text: string) => console.log(text),
@@ -77,6 +93,10 @@ async function main(argv: string[]): Promise<number> {
       case "demo":
         if (args.length > 0) throw new UsageError("demo takes no arguments besides its options.");
         await runDemo(options);
+        return 0;
+      case "attest":
+        if (args.length > 0) throw new UsageError("attest takes no arguments besides its options.");
+        await runAttest(options);
         return 0;
       case "key":
         if (args.length > 0) throw new UsageError("key takes no arguments besides --key.");
@@ -106,13 +126,8 @@ async function runLogin(qrText: string, options: CliOptions): Promise<void> {
   console.log(`${request.appName} (${request.domain}) asks you to sign in.`);
   console.log(`Account:     ${key.address}`);
   console.log(`Match codes: ${request.matchChoices.join("  ")}`);
-  if (request.requiredClaims.length > 0) {
-    // Sending without them would only burn the QR: the server allows one try.
-    throw new WalletError(
-      "claims_missing",
-      `This login needs verifiable claims (${request.requiredClaims.join(", ")}), which the CLI cannot present.`,
-    );
-  }
+  // Checked before anything is signed: a refused answer burns the QR (the server allows one try).
+  const presentation = await presentationFor(request, key, options.credential);
   // The browser shows its code once the request is fetched (scanned), so a person
   // usually learns it only now: ask, unless --match was given.
   const matchCode = options.match ?? (await askMatchCode(request.matchChoices));
@@ -122,7 +137,7 @@ async function runLogin(qrText: string, options: CliOptions): Promise<void> {
       `${matchCode} is not among the codes offered; check the code your browser shows. Nothing was signed.`,
     );
   }
-  await approveLogin({ key, request, matchCode });
+  await approveLogin({ key, request, matchCode, ...(presentation ? { presentation } : {}) });
   console.log(`Approved: the browser is signing in as ${key.address}.`);
 }
 
@@ -142,6 +157,94 @@ async function runDeny(qrText: string): Promise<void> {
   console.log(`Denied the login to ${request.appName} (${request.domain}).`);
 }
 
+/** The presentation a request for claims needs, from the given or saved credential; undefined when none is asked for. */
+async function presentationFor(
+  request: LoginRequest,
+  key: WalletKey,
+  credentialFile: string | undefined,
+): Promise<string | undefined> {
+  if (request.requiredClaims.length === 0) return undefined;
+  console.log(`Asks for:    ${request.requiredClaims.join(", ")} (verifiable claims)`);
+  const file = credentialFile ?? join(dataDir(), CREDENTIAL_FILE);
+  let credential: string;
+  try {
+    credential = (await readFile(file, "utf8")).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    throw new WalletError(
+      "claims_missing",
+      `This login needs verifiable claims and ${file} does not exist: run npm run wallet -- attest --claim <name=value> first. Nothing was signed.`,
+    );
+  }
+  let available: string[];
+  try {
+    available = await credentialClaimNames(credential);
+  } catch (cause) {
+    throw new WalletError("invalid_key", `${file} does not hold an SD-JWT VC.`, undefined, { cause });
+  }
+  const missing = request.requiredClaims.filter((name) => !available.includes(name));
+  if (missing.length > 0) {
+    throw new WalletError(
+      "claims_missing",
+      `The credential in ${file} has no ${missing.join(", ")}; attest them first. Nothing was signed.`,
+    );
+  }
+  return presentCredential({
+    credential,
+    disclose: request.requiredClaims,
+    nonce: request.nonce,
+    aud: request.uri,
+    privateKeyHex: key.privateKey,
+  });
+}
+
+/** `name=value` options as claims; a value that parses as JSON (true, 18, "x") is taken as that. */
+function parseClaimOptions(values: string[] | undefined): Record<string, unknown> {
+  const claims: Record<string, unknown> = {};
+  for (const option of values ?? []) {
+    const at = option.indexOf("=");
+    const name = at === -1 ? "" : option.slice(0, at);
+    if (!claimNameSchema.safeParse(name).success) {
+      throw new UsageError(`--claim takes name=value with a name of 1-64 of A-Z a-z 0-9 _ . : -, not "${option}".`);
+    }
+    const text = option.slice(at + 1);
+    try {
+      claims[name] = JSON.parse(text) as unknown;
+    } catch {
+      claims[name] = text;
+    }
+  }
+  return claims;
+}
+
+/** A credential for `key` from the development attestor in DATA_DIR. */
+async function attestWithDevAttestor(key: WalletKey, claims: Record<string, unknown>): Promise<string> {
+  const attestor = await readDevAttestor(dataDir());
+  if (!attestor) {
+    throw new WalletError(
+      "invalid_key",
+      `No development attestor in ${join(dataDir(), DEV_ATTESTOR_FILE)}: start the dev server once (npm run dev), or any server with DEV_ATTESTOR=true and this DATA_DIR.`,
+    );
+  }
+  return issueCredential({
+    issuer: { iss: attestor.iss, privateKeyHex: privateKeyHexOf(attestor.jwk) },
+    holderJwk: publicJwkOf(key.privateKey),
+    claims,
+  });
+}
+
+async function runAttest(options: CliOptions): Promise<void> {
+  const claims = parseClaimOptions(options.claim);
+  if (Object.keys(claims).length === 0) throw new UsageError("attest needs at least one --claim <name=value>.");
+  const key = await loadKey(options.key);
+  const credential = await attestWithDevAttestor(key, claims);
+  const file = join(dataDir(), CREDENTIAL_FILE);
+  await mkdir(dataDir(), { recursive: true });
+  await writeFile(file, `${credential}\n`, { mode: 0o600 });
+  console.log(`Attested ${Object.keys(claims).join(", ")} for ${key.address} (development attestor).`);
+  console.log(`Saved the credential in ${file}; login presents it when a site asks for these claims.`);
+}
+
 async function runDemo(options: CliOptions): Promise<void> {
   const endpoint = options.endpoint ?? process.env.PUBLIC_URL ?? "http://localhost:3000";
   const client = createLoginClient({ endpoint });
@@ -153,7 +256,12 @@ async function runDemo(options: CliOptions): Promise<void> {
         reject(new LoginClientError("network_error", `Could not connect to ${endpoint}: ${error.message}`));
       });
     });
-    const session = await Promise.race([client.start(), unreachable]);
+    const claims = parseClaimOptions(options.claim);
+    const requiredClaims = Object.keys(claims);
+    const session = await Promise.race([
+      client.start(requiredClaims.length > 0 ? { requiredClaims } : {}),
+      unreachable,
+    ]);
     console.log(`Scan this with the wallet, or run: npm run wallet -- login '${session.qr}'\n`);
     console.log(await renderQr(session.qr));
     console.log(`QR text:    ${session.qr}`);
@@ -167,7 +275,18 @@ async function runDemo(options: CliOptions): Promise<void> {
       const key = createWalletKey();
       console.log(`Wallet (auto): signing in as ${key.address}`);
       const request = await fetchLoginRequest(session.qr);
-      await approveLogin({ key, request, matchCode: session.matchCode });
+      let presentation: string | undefined;
+      if (requiredClaims.length > 0) {
+        const credential = await attestWithDevAttestor(key, claims);
+        presentation = await presentCredential({
+          credential,
+          disclose: requiredClaims,
+          nonce: request.nonce,
+          aud: request.uri,
+          privateKeyHex: key.privateKey,
+        });
+      }
+      await approveLogin({ key, request, matchCode: session.matchCode, ...(presentation ? { presentation } : {}) });
     }
     await approved;
     const { accessToken, tokenType, expiresIn, user } = await client.redeem();
@@ -193,18 +312,23 @@ function requireOneArg(args: string[], usage: string): string {
   return arg;
 }
 
+const CREDENTIAL_FILE = "wallet-cli-credential.txt";
+
+function dataDir(): string {
+  return process.env.DATA_DIR ?? ".data";
+}
+
 /** The --key given, else the CLI's own key, created on first use. */
 async function loadKey(keyHex: string | undefined): Promise<WalletKey> {
   if (keyHex !== undefined) return importWalletKey(keyHex);
-  const dataDir = process.env.DATA_DIR ?? ".data";
-  const file = join(dataDir, "wallet-cli-key.json");
+  const file = join(dataDir(), "wallet-cli-key.json");
   try {
     return importWalletKey(readKeyFile(await readFile(file, "utf8"), file));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   const key = createWalletKey();
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir(), { recursive: true });
   try {
     // "wx": if another run created it meanwhile, use that one rather than overwrite it.
     await writeFile(file, `${JSON.stringify({ address: key.address, privateKey: key.privateKey }, null, 2)}\n`, {

@@ -22,6 +22,8 @@ import { loadOrCreateAppCredentials } from "./channels/credentials";
 import { CHANNEL_LIMITS } from "../lib/protocol/channels";
 import { createApiListener, isApiPath } from "./http/router";
 import { startMtlsServer } from "./http/mtls-server";
+import { loadTrustedAttestors } from "./claims/attestors";
+import { createPresentationVerifier } from "./claims/verify-presentation";
 
 export interface RunningApp {
   ctx: AppContext;
@@ -76,6 +78,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       secret: config.channels.appSecret,
     });
     log.info({ appId: channelCredentials.appId, source: credentialsSource }, "channel app credentials ready");
+    const attestors = await loadTrustedAttestors({
+      dataDir: config.dataDir,
+      configured: config.claims.trustedAttestors,
+      devAttestor: config.claims.devAttestor,
+    });
+    if (config.claims.devAttestor && config.env === "production") {
+      log.warn("DEV_ATTESTOR is on in production: anyone with the data folder's dev key can attest any claim");
+    }
+    log.info({ attestors: [...attestors.keys()] }, "verifiable claims: trusted attestors");
 
     const httpServer = createServer();
     const sockets = await createSocketServer(httpServer, config, log);
@@ -91,9 +102,18 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       config,
       store: stores.loginSessions,
       verifier,
+      presentations: createPresentationVerifier(attestors),
+      onClaimsRefused: ({ sessionId, code, reason }) =>
+        log.info({ event: "claims_refused", sessionId, code, reason }, "verifiable claims refused"),
       notify: (event) => emitLoginState(io, event),
-      onApproved: async ({ address, ip, userAgent }) => {
-        const user = await loginWrites.recordLogin({ address, ip, userAgent, method: "qr" });
+      onApproved: async ({ address, claims, ip, userAgent }) => {
+        const user = await loginWrites.recordLogin({
+          address,
+          ip,
+          userAgent,
+          method: "qr",
+          ...(claims ? { claims } : {}),
+        });
         return { userId: user.id };
       },
       scheduleExpiry: (sessionId, at) => expiryTimers.schedule(sessionId, at),

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { appIdSchema, appKeySchema, appSecretSchema } from "./channels/credentials";
+import { publicKeyFromJwk, type Secp256k1PublicJwk } from "../lib/claims/es256k";
 
 /**
  * The one reader of process.env. Every variable is documented in .env.example;
@@ -48,6 +49,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
   API_ONLY: bool,
+  TRUSTED_ATTESTORS: optional(z.string().max(100_000)),
+  // Empty means unset here: its default depends on NODE_ENV.
+  DEV_ATTESTOR: optional(z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")),
   SERVER_API_MTLS_PORT: optional(int(0, 65535)),
   SERVER_API_MTLS_CERT: optional(z.string()),
   SERVER_API_MTLS_KEY: optional(z.string()),
@@ -94,6 +98,13 @@ export interface Config {
   logLevel: string;
   cryptoBackend: "auto" | "native" | "js";
   apiOnly: boolean;
+  /** Verifiable claims (PROTOCOL.md section 4). */
+  claims: {
+    /** Issuer (`iss`) -> public secp256k1 JWK, from TRUSTED_ATTESTORS. */
+    trustedAttestors: ReadonlyMap<string, Secp256k1PublicJwk>;
+    /** Trust (and create) the development attestor in DATA_DIR (server/claims/attestors.ts). */
+    devAttestor: boolean;
+  };
   /**
    * The server API (`/apps/*`) also over HTTPS with client certificates signed by `ca`
    * required. cert, key and ca are PEM text or file paths. Unset: no mTLS listener.
@@ -123,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       "Invalid configuration (see .env.example):\n  SERVER_API_MTLS_PORT: needs SERVER_API_MTLS_CERT, SERVER_API_MTLS_KEY and SERVER_API_MTLS_CA",
     );
   }
+  const trustedAttestors = parseTrustedAttestors(e.TRUSTED_ATTESTORS);
   const dataDir = path.resolve(e.DATA_DIR);
   const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "app.db")}`;
   const allowedOrigins = (e.ALLOWED_ORIGINS ?? url.origin)
@@ -165,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     cryptoBackend: e.CRYPTO_BACKEND,
     apiOnly: e.API_ONLY ?? false,
+    claims: { trustedAttestors, devAttestor: e.DEV_ATTESTOR ?? e.NODE_ENV === "development" },
     apiMtls:
       e.SERVER_API_MTLS_PORT === undefined
         ? undefined
@@ -175,4 +188,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             ca: e.SERVER_API_MTLS_CA ?? "",
           },
   };
+}
+
+/** `{"<iss>": <public secp256k1 JWK>}` -> a map; a readable ConfigError for anything else. */
+function parseTrustedAttestors(text: string | undefined): Map<string, Secp256k1PublicJwk> {
+  const trusted = new Map<string, Secp256k1PublicJwk>();
+  if (text === undefined) return trusted;
+  const fail = (why: string) =>
+    new ConfigError(`Invalid configuration (see .env.example):\n  TRUSTED_ATTESTORS: ${why}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw fail('must be JSON: {"<issuer>": {"kty":"EC","crv":"secp256k1","x":"...","y":"..."}}');
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw fail("must be a JSON object of issuer -> public JWK");
+  }
+  for (const [iss, jwk] of Object.entries(parsed)) {
+    if (iss.length === 0 || iss.length > 512) throw fail("an issuer name must be 1-512 characters");
+    if (typeof jwk === "object" && jwk !== null && "d" in jwk) {
+      throw fail(`the key of ${iss} holds a private part (d); give only the public JWK`);
+    }
+    if (!publicKeyFromJwk(jwk)) throw fail(`the key of ${iss} is not a public secp256k1 JWK on the curve`);
+    const { x, y } = jwk as Secp256k1PublicJwk;
+    trusted.set(iss, { kty: "EC", crv: "secp256k1", x, y });
+  }
+  return trusted;
 }

@@ -15,6 +15,9 @@ import { formatSiweMessage, parseSiweMessage } from "../../lib/protocol/siwe";
 import type { SiweMessage } from "../../lib/protocol/siwe";
 import { buildLoginMessage, createWalletKey } from "../../lib/wallet";
 import type { WalletKey } from "../../lib/wallet";
+import { issueCredential, presentCredential } from "../../lib/claims/credentials";
+import { generatePrivateJwk, privateKeyHexOf, publicJwkOf } from "../../lib/claims/es256k";
+import { createPresentationVerifier } from "../claims/verify-presentation";
 import { createSignatureVerifier } from "../crypto/secp256k1";
 import type { SignatureVerifier } from "../crypto/secp256k1";
 import { createMemoryStores } from "../store/memory";
@@ -49,6 +52,38 @@ const BACKENDS: SignatureVerifier[] = nativeVerifier ? [nativeVerifier, jsVerifi
 // Keys are made once: each costs a little and none of the tests needs a fresh one.
 const walletKey = createWalletKey();
 const otherKey = createWalletKey();
+
+// One trusted attestor, with a real key: presentations are verified for real.
+const ATTESTOR_ISS = "https://attestor.test";
+const attestorJwk = generatePrivateJwk();
+const attestor = { iss: ATTESTOR_ISS, privateKeyHex: privateKeyHexOf(attestorJwk) };
+const presentations = createPresentationVerifier(
+  new Map([[ATTESTOR_ISS, { kty: attestorJwk.kty, crv: attestorJwk.crv, x: attestorJwk.x, y: attestorJwk.y }]]),
+);
+
+/** What walletKey's wallet presents for `request`, from a credential holding `claims`. */
+async function presentationFor(
+  h: Harness,
+  request: LoginRequest,
+  claims: Record<string, unknown>,
+  disclose: string[] = request.requiredClaims,
+): Promise<string> {
+  const issuedAt = Math.floor(h.clock.now / 1000);
+  const credential = await issueCredential({
+    issuer: attestor,
+    holderJwk: publicJwkOf(walletKey.privateKey),
+    claims,
+    issuedAt: issuedAt - 60,
+  });
+  return presentCredential({
+    credential,
+    disclose,
+    nonce: request.nonce,
+    aud: request.uri,
+    privateKeyHex: walletKey.privateKey,
+    issuedAt,
+  });
+}
 
 const openStores: Stores[] = [];
 afterEach(async () => {
@@ -103,6 +138,7 @@ function createHarness(
     config: CONFIG,
     store: stores.loginSessions,
     verifier,
+    presentations,
     notify(event) {
       log.push(`notify:${event.state}`);
       notified.push(event);
@@ -654,6 +690,62 @@ describe("submitLoginAnswer refusals", () => {
     });
   });
 
+  it("approves with the disclosed claims when the presentation is valid", async () => {
+    const h = createHarness();
+    const { started, request } = await startAndScan(h, { requiredClaims: ["age_over_18"] });
+    const presentation = await presentationFor(h, request, { age_over_18: true, email: "ada@example.com" });
+    const body = await answerFor(h, started, request, { presentation });
+    expect(await h.service.submitLoginAnswer(body)).toEqual({ ok: true, state: "approved" });
+    // Only what was disclosed reaches the user record: not the undisclosed email.
+    expect(h.approvals).toEqual([
+      expect.objectContaining({ address: walletKey.address, claims: { age_over_18: true } }),
+    ]);
+    expect(await h.stateOf(started.sessionId)).toBe("approved");
+  });
+
+  it("claims_missing when the valid presentation does not disclose a required claim", async () => {
+    const h = createHarness();
+    const { started, request } = await startAndScan(h, { requiredClaims: ["age_over_18", "country"] });
+    const presentation = await presentationFor(h, request, { age_over_18: true, country: "NL" }, ["age_over_18"]);
+    const body = await answerFor(h, started, request, { presentation });
+    expect(await h.service.submitLoginAnswer(body)).toEqual({ ok: false, code: "claims_missing" });
+    expect(h.approvals).toEqual([]);
+    expect(await h.store.get(started.sessionId)).toMatchObject({ state: "denied", reason: "claims_missing" });
+  });
+
+  it("claims_invalid when the presentation was made for another session's nonce", async () => {
+    const h = createHarness();
+    const other = await startAndScan(h, { requiredClaims: ["age_over_18"] });
+    const { started, request } = await startAndScan(h, { requiredClaims: ["age_over_18"] });
+    const presentation = await presentationFor(h, other.request, { age_over_18: true });
+    const body = await answerFor(h, started, request, { presentation });
+    expect(await h.service.submitLoginAnswer(body)).toEqual({ ok: false, code: "claims_invalid" });
+    expect(h.approvals).toEqual([]);
+  });
+
+  it("claims_invalid when the message is signed by another key than the credential's holder", async () => {
+    const h = createHarness();
+    const { started, request } = await startAndScan(h, { requiredClaims: ["age_over_18"] });
+    const presentation = await presentationFor(h, request, { age_over_18: true });
+    const body = await answerFor(h, started, request, { key: otherKey, presentation });
+    expect(await h.service.submitLoginAnswer(body)).toEqual({ ok: false, code: "claims_invalid" });
+    expect(h.approvals).toEqual([]);
+  });
+
+  it("verifies a presentation nobody asked for and stores its claims only when it is valid", async () => {
+    const h = createHarness();
+    const valid = await startAndScan(h);
+    const presentation = await presentationFor(h, valid.request, { country: "NL" }, ["country"]);
+    const body = await answerFor(h, valid.started, valid.request, { presentation });
+    expect(await h.service.submitLoginAnswer(body)).toEqual({ ok: true, state: "approved" });
+    expect(h.approvals.at(-1)?.claims).toEqual({ country: "NL" });
+
+    const forged = await startAndScan(h);
+    const bad = await answerFor(h, forged.started, forged.request, { presentation: "eyJhbGciOiJub25lIn0.e30.~" });
+    expect(await h.service.submitLoginAnswer(bad)).toEqual({ ok: false, code: "claims_invalid" });
+    expect(h.approvals).toHaveLength(1);
+  });
+
   it("invalid_signature for a malformed signature, without EC work", async () => {
     const h = createHarness();
     const { started, request } = await startAndScan(h);
@@ -1053,6 +1145,7 @@ describe("expireIfDue", () => {
         config: { ...CONFIG, loginTtlMs: 30 },
         store: stores.loginSessions,
         verifier: jsVerifier,
+        presentations,
         notify: (event) => notified.push(event),
         onApproved: async (login) => ({ userId: `user-${login.address}` }),
         scheduleExpiry: (sessionId, at) => timers.schedule(sessionId, at),
@@ -1189,6 +1282,7 @@ describe("expiry checked on load, against a concurrent transition", () => {
       config: CONFIG,
       store: racingStore,
       verifier: jsVerifier,
+      presentations,
       notify: (event) => notified.push(event),
       onApproved: async (login) => {
         approvals.push(login);

@@ -29,6 +29,7 @@ import {
 } from "../crypto/random";
 import { recoverPersonalSign } from "../crypto/eip191";
 import type { SignatureVerifier } from "../crypto/secp256k1";
+import type { PresentationVerifier } from "../claims/verify-presentation";
 import { isOpenState, statesLeadingTo } from "./state-machine";
 
 export const CODE_TTL_MS = 60_000;
@@ -42,6 +43,8 @@ export interface ApprovedLogin {
   sessionId: string;
   address: string;
   requiredClaims: string[];
+  /** Claims disclosed by a verified presentation (PROTOCOL.md section 4), to store on the user. */
+  claims?: Record<string, unknown>;
   /** Who answered: the wallet's IP and user agent, for the login event. */
   ip?: string;
   userAgent?: string;
@@ -51,6 +54,10 @@ export interface LoginServiceDeps {
   config: Pick<Config, "publicUrl" | "domain" | "appName" | "chainId" | "loginTtlMs">;
   store: LoginSessionStore;
   verifier: SignatureVerifier;
+  /** Checks a wallet's `presentation` of verifiable claims (server/claims/). */
+  presentations: Pick<PresentationVerifier, "verify">;
+  /** Told why a presentation was refused (for the log; the wallet only gets the code). */
+  onClaimsRefused?: (event: { sessionId: string; code: ErrorCode; reason: string }) => void;
   /** Pushes a state change to the browser sockets holding the session (any node). */
   notify: (event: LoginStateEvent) => void;
   /** Called once the session is approved, before the browser hears of it: creates or updates the user. */
@@ -254,15 +261,33 @@ export function createLoginService(deps: LoginServiceDeps) {
         (m.notBefore !== undefined && Date.parse(m.notBefore) > t + CLOCK_SKEW_MS);
       if (isFieldWrong) return refuse(session, "field_mismatch");
       if (!timingSafeEqualString(body.matchCode, session.matchCode)) return refuse(session, "wrong_match_code");
-      if (session.requiredClaims.length > 0) {
-        // Verifiable presentations (PROTOCOL.md section 4) are not accepted yet: no
-        // attestor is trusted, so a session that requires claims cannot be approved.
-        return refuse(session, body.presentation ? "claims_invalid" : "claims_missing");
+      // Checked before any signature work: nothing to verify can only be missing.
+      if (session.requiredClaims.length > 0 && body.presentation === undefined) {
+        return refuse(session, "claims_missing");
       }
 
       const recovered = recoverPersonalSign(verifier, body.message, body.signature);
       if (!recovered || recovered.toLowerCase() !== m.address.toLowerCase())
         return refuse(session, "invalid_signature");
+
+      // A presentation is verified whenever one is sent, also one nobody asked for: its
+      // disclosed claims are stored on the user, so none is stored unchecked.
+      let claims: Record<string, unknown> | undefined;
+      if (body.presentation !== undefined) {
+        const checked = await deps.presentations.verify({
+          presentation: body.presentation,
+          nonce: session.nonce,
+          aud: config.publicUrl,
+          holderAddress: recovered,
+          requiredClaims: session.requiredClaims,
+          now: now(),
+        });
+        if (!checked.ok) {
+          deps.onClaimsRefused?.({ sessionId: session.id, code: checked.code, reason: checked.reason });
+          return refuse(session, checked.code);
+        }
+        claims = checked.claims;
+      }
 
       // Claim the session before touching the database, so only the winner writes.
       const code = randomBase64url(32);
@@ -280,6 +305,7 @@ export function createLoginService(deps: LoginServiceDeps) {
           sessionId: session.id,
           address: recovered,
           requiredClaims: session.requiredClaims,
+          ...(claims ? { claims } : {}),
           ...meta,
         }));
       } catch (err) {

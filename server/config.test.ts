@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { generatePrivateJwk } from "../lib/claims/es256k";
+import { ConfigError, loadConfig } from "./config";
+
+const { d: _private, ...attestorJwk } = generatePrivateJwk();
+/** loadConfig on exactly these variables (NODE_ENV may be left out: it has a default). */
+const load = (vars: Record<string, string>) => loadConfig(vars as NodeJS.ProcessEnv);
+
+describe("loadConfig: verifiable claims", () => {
+  it("reads TRUSTED_ATTESTORS as issuer -> public JWK", () => {
+    const config = load({ TRUSTED_ATTESTORS: JSON.stringify({ "https://a.example": attestorJwk }) });
+    expect([...config.claims.trustedAttestors]).toEqual([["https://a.example", attestorJwk]]);
+  });
+
+  it("trusts no attestor by default", () => {
+    expect(load({ NODE_ENV: "production" }).claims.trustedAttestors.size).toBe(0);
+  });
+
+  it("turns the development attestor on in development only, unless DEV_ATTESTOR says otherwise", () => {
+    expect(load({}).claims.devAttestor).toBe(true);
+    expect(load({ NODE_ENV: "test" }).claims.devAttestor).toBe(false);
+    expect(load({ NODE_ENV: "production" }).claims.devAttestor).toBe(false);
+    expect(load({ DEV_ATTESTOR: "false" }).claims.devAttestor).toBe(false);
+    expect(load({ NODE_ENV: "test", DEV_ATTESTOR: "true" }).claims.devAttestor).toBe(true);
+    // An empty value (as copied from .env.example) keeps the default.
+    expect(load({ DEV_ATTESTOR: "" }).claims.devAttestor).toBe(true);
+  });
+
+  it.each([
+    ["text that is not JSON", "{nope", /must be JSON/],
+    ["an array", JSON.stringify([attestorJwk]), /JSON object/],
+    ["a private key", JSON.stringify({ a: generatePrivateJwk() }), /private part/],
+    ["a key of another curve", JSON.stringify({ a: { ...attestorJwk, crv: "P-256" } }), /not a public secp256k1 JWK/],
+    [
+      "a point off the curve",
+      JSON.stringify({ a: { ...attestorJwk, y: attestorJwk.x } }),
+      /not a public secp256k1 JWK/,
+    ],
+    ["an empty issuer name", JSON.stringify({ "": attestorJwk }), /1-512 characters/],
+  ])("refuses TRUSTED_ATTESTORS holding %s with a readable message", (_name, value, message) => {
+    expect(() => load({ TRUSTED_ATTESTORS: value })).toThrow(ConfigError);
+    expect(() => load({ TRUSTED_ATTESTORS: value })).toThrow(message);
+  });
+
+  it("never quotes a private key it refuses", () => {
+    const key = generatePrivateJwk();
+    try {
+      load({ TRUSTED_ATTESTORS: JSON.stringify({ a: key }) });
+      expect.unreachable();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain(key.d);
+    }
+  });
+});
