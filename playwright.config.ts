@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
+import { generatePrivateJwk } from "./lib/claims/es256k";
 import type { PlaywrightTestConfig } from "@playwright/test";
 
 // Two servers for the whole run, each on a free port with its own data folder: the
@@ -28,6 +29,11 @@ process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), "wallet-login-e2e-"
 process.env.E2E_SHORT_TTL_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), "wallet-login-e2e-short-ttl-"));
 /** QR lifetime on the second server; the least the config allows. */
 process.env.E2E_SHORT_TTL_SECONDS ??= "10";
+
+// The attestor the main server trusts (e2e/claims.spec.ts issues credentials with its private key).
+process.env.E2E_ATTESTOR_JWK ??= JSON.stringify(generatePrivateJwk());
+process.env.E2E_ATTESTOR_ISS ??= "https://attestor.e2e.example";
+const { d: _attestorSecret, ...attestorPublicJwk } = JSON.parse(process.env.E2E_ATTESTOR_JWK) as Record<string, string>;
 
 const baseURL = `http://localhost:${process.env.E2E_PORT}`;
 // Read by the specs that run against the short-lived codes (e2e/support.ts).
@@ -72,6 +78,7 @@ export default defineConfig({
   webServer: [
     appServer(baseURL, process.env.E2E_DATA_DIR, {
       LOGIN_TTL_SECONDS: process.env.E2E_LOGIN_TTL_SECONDS ?? "120",
+      TRUSTED_ATTESTORS: JSON.stringify({ [process.env.E2E_ATTESTOR_ISS]: attestorPublicJwk }),
     }),
     appServer(process.env.E2E_SHORT_TTL_URL, process.env.E2E_SHORT_TTL_DATA_DIR, {
       LOGIN_TTL_SECONDS: process.env.E2E_SHORT_TTL_SECONDS,

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import qrcode from "qrcode-terminal";
-import { credentialClaimNames, issueCredential, presentCredential } from "../lib/claims/credentials";
+import { issueCredential, presentCredential } from "../lib/claims/credentials";
 import { privateKeyHexOf, publicJwkOf } from "../lib/claims/es256k";
 import type { LoginRequest } from "../lib/protocol/login";
 import { DEV_ATTESTOR_FILE, readDevAttestor } from "../server/claims/attestors";
@@ -23,6 +23,7 @@ import {
   denyLogin,
   fetchLoginRequest,
   importWalletKey,
+  presentRequiredClaims,
 } from "../lib/wallet/index";
 import type { WalletKey } from "../lib/wallet/index";
 import { UsageError, parseCommandLine, usageFailure } from "./cli-args";
@@ -45,7 +46,9 @@ Commands:
   attest --claim <name=value> [--claim ...] [--key <hex>]
                         have the development attestor (a dev server creates it in
                         <DATA_DIR>/keys/dev-attestor.json) issue the wallet a credential
-                        holding these claims; saved as <DATA_DIR>/wallet-cli-credential.txt
+                        holding these claims, printed, and saved as
+                        <DATA_DIR>/wallet-cli-credential.txt (not with --key: the
+                        simulator's key, say, whose credential is only printed)
   key [--key <hex>]     print the wallet's address
 
 Options:
@@ -176,26 +179,7 @@ async function presentationFor(
       `This login needs verifiable claims and ${file} does not exist: run npm run wallet -- attest --claim <name=value> first. Nothing was signed.`,
     );
   }
-  let available: string[];
-  try {
-    available = await credentialClaimNames(credential);
-  } catch (cause) {
-    throw new WalletError("invalid_key", `${file} does not hold an SD-JWT VC.`, undefined, { cause });
-  }
-  const missing = request.requiredClaims.filter((name) => !available.includes(name));
-  if (missing.length > 0) {
-    throw new WalletError(
-      "claims_missing",
-      `The credential in ${file} has no ${missing.join(", ")}; attest them first. Nothing was signed.`,
-    );
-  }
-  return presentCredential({
-    credential,
-    disclose: request.requiredClaims,
-    nonce: request.nonce,
-    aud: request.uri,
-    privateKeyHex: key.privateKey,
-  });
+  return presentRequiredClaims({ credential, request, key });
 }
 
 /** `name=value` options as claims; a value that parses as JSON (true, 18, "x") is taken as that. */
@@ -238,11 +222,15 @@ async function runAttest(options: CliOptions): Promise<void> {
   if (Object.keys(claims).length === 0) throw new UsageError("attest needs at least one --claim <name=value>.");
   const key = await loadKey(options.key);
   const credential = await attestWithDevAttestor(key, claims);
-  const file = join(dataDir(), CREDENTIAL_FILE);
-  await mkdir(dataDir(), { recursive: true });
-  await writeFile(file, `${credential}\n`, { mode: 0o600 });
   console.log(`Attested ${Object.keys(claims).join(", ")} for ${key.address} (development attestor).`);
-  console.log(`Saved the credential in ${file}; login presents it when a site asks for these claims.`);
+  if (options.key === undefined) {
+    // The CLI's own wallet keeps it; a credential for another key (--key) is only printed.
+    const file = join(dataDir(), CREDENTIAL_FILE);
+    await mkdir(dataDir(), { recursive: true });
+    await writeFile(file, `${credential}\n`, { mode: 0o600 });
+    console.log(`Saved the credential in ${file}; login presents it when a site asks for these claims.`);
+  }
+  console.log(`Credential (paste it into the wallet simulator holding this key):\n${credential}`);
 }
 
 async function runDemo(options: CliOptions): Promise<void> {

@@ -47,6 +47,11 @@ export default function EmbedDemoPage() {
           (and an HttpOnly refresh cookie). From another origin, list your site in the server&apos;s{" "}
           <code>ALLOWED_ORIGINS</code>.
         </p>
+        <p className="muted small">
+          To ask for verifiable claims, pass <code>requiredClaims</code> (try this page with{" "}
+          <code>?claims=age_over_18</code>): the wallet must then present a credential from an attestor the server
+          trusts, and the disclosed claims arrive in <code>user.claims</code>.
+        </p>
       </section>
     </div>
   );

@@ -10,15 +10,28 @@ import { Notice } from "../ui/notice";
  * The widget as a third-party page uses it: an explicit `endpoint`, its own
  * `onLogin` and `onError`, no session provider of this app. Here the endpoint is
  * this page's origin; another site would put the login server's origin there (and
- * the server would list that site in `ALLOWED_ORIGINS`).
+ * the server would list that site in `ALLOWED_ORIGINS`). `?claims=email,age_over_18` in the
+ * page's address passes `requiredClaims` (PROTOCOL.md section 4).
  */
+/** What PROTOCOL.md allows as a claim name; others in `?claims=` are dropped. */
+const CLAIM_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
 export function EmbedDemo() {
   const [endpoint, setEndpoint] = useState<string | null>(null);
+  const [requiredClaims, setRequiredClaims] = useState<string[]>([]);
   const [result, setResult] = useState<QrLoginResult | null>(null);
   const [error, setError] = useState<QrLoginError | null>(null);
 
   useEffect(() => {
     setEndpoint(window.location.origin);
+    const claims = new URLSearchParams(window.location.search).get("claims");
+    if (claims)
+      setRequiredClaims(
+        claims
+          .split(",")
+          .filter((name) => CLAIM_NAME.test(name))
+          .slice(0, 16),
+      );
   }, []);
 
   return (
@@ -28,6 +41,7 @@ export function EmbedDemo() {
           {endpoint !== null && (
             <QrLogin
               endpoint={endpoint}
+              {...(requiredClaims.length > 0 ? { requiredClaims } : {})}
               onLogin={(login) => {
                 setError(null);
                 setResult(login);

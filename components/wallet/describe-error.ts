@@ -15,6 +15,10 @@ const WORDS: Record<string, { title: string; text: string }> = {
     text: "That is not the text of a login QR code. Copy the link under the QR code on the sign-in page.",
   },
   invalid_key: { title: "Not a private key", text: "A private key is 64 hexadecimal characters, 0x optional." },
+  invalid_credential: {
+    title: "Not a credential",
+    text: "The pasted text is not an SD-JWT VC credential. Nothing was signed.",
+  },
   invalid_response: { title: "Unreadable request", text: "The site sent a login request this wallet cannot read." },
   domain_mismatch: {
     title: "Possible phishing",
@@ -43,7 +47,7 @@ const WORDS: Record<string, { title: string; text: string }> = {
   field_mismatch: { title: REFUSED, text: "The signed message did not match the login request." },
   claims_missing: {
     title: "Claims required",
-    text: "The site asks for verified claims that this simulator cannot present yet.",
+    text: "The site asks for verified claims that the credential does not hold (or none was presented).",
   },
   claims_invalid: { title: REFUSED, text: "The site did not accept the presented claims." },
   invalid_request: { title: REFUSED, text: "The site could not read the wallet's answer." },

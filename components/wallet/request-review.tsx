@@ -3,14 +3,14 @@
 import { useId, useState } from "react";
 import type { LoginRequest } from "../../lib/protocol/login";
 import { Button } from "../ui/button";
-import { Notice } from "../ui/notice";
 import { Spinner } from "../ui/spinner";
 
 export interface RequestReviewProps {
   request: LoginRequest;
   /** Which answer is on its way, if any. */
   pending: "approve" | "deny" | null;
-  onApprove(matchCode: string): void;
+  /** `credential`: the SD-JWT VC pasted for a request that lists `requiredClaims`. */
+  onApprove(matchCode: string, credential?: string): void;
   onDeny(): void;
 }
 
@@ -21,7 +21,10 @@ export interface RequestReviewProps {
 export function RequestReview({ request, pending, onApprove, onDeny }: RequestReviewProps) {
   const id = useId();
   const [chosen, setChosen] = useState<string | null>(null);
+  const [credential, setCredential] = useState("");
   const isBusy = pending !== null;
+  const needsClaims = request.requiredClaims.length > 0;
+  const canApprove = chosen !== null && (!needsClaims || credential.trim() !== "");
 
   return (
     <section className="phone__section request" aria-labelledby={`${id}-heading`}>
@@ -56,13 +59,28 @@ export function RequestReview({ request, pending, onApprove, onDeny }: RequestRe
         <dd>{request.chainId}</dd>
       </dl>
 
-      {request.requiredClaims.length > 0 && (
-        <Notice tone="warning">
-          <p className="small">
-            The site also asks for verified claims ({request.requiredClaims.join(", ")}). This simulator cannot present
-            claims yet, so the site will refuse the login.
+      {needsClaims && (
+        <div className="stack" style={{ gap: "0.4rem" }}>
+          <label className="field__label" htmlFor={`${id}-credential`}>
+            Verified claims asked for: {request.requiredClaims.join(", ")}
+          </label>
+          <textarea
+            id={`${id}-credential`}
+            name="credential"
+            className="input mono"
+            rows={3}
+            spellCheck={false}
+            placeholder="Paste a credential (SD-JWT VC) issued to this wallet"
+            value={credential}
+            disabled={isBusy}
+            onChange={(event) => setCredential(event.target.value)}
+            aria-describedby={`${id}-credential-hint`}
+          />
+          <p className="field__hint" id={`${id}-credential-hint`}>
+            Only these claims are shared. For a test credential from the development attestor, run{" "}
+            <code>npm run wallet -- attest --key &lt;this wallet&apos;s private key&gt; --claim name=value</code>.
           </p>
-        </Notice>
+        </div>
       )}
 
       <div className="stack" style={{ gap: "0.6rem" }}>
@@ -91,7 +109,10 @@ export function RequestReview({ request, pending, onApprove, onDeny }: RequestRe
           {pending === "deny" && <Spinner />}
           Deny
         </Button>
-        <Button onClick={() => chosen !== null && onApprove(chosen)} disabled={isBusy || chosen === null}>
+        <Button
+          onClick={() => chosen !== null && onApprove(chosen, needsClaims ? credential : undefined)}
+          disabled={isBusy || !canApprove}
+        >
           {pending === "approve" && <Spinner />}
           Approve
         </Button>

@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
-import { approveLogin, denyLogin, fetchLoginRequest } from "../../lib/wallet/index";
+import { approveLogin, denyLogin, fetchLoginRequest, presentRequiredClaims } from "../../lib/wallet/index";
 import type { LoginRequest } from "../../lib/protocol/login";
 import { describeError } from "./describe-error";
 import { KeyPanel } from "./key-panel";
@@ -41,7 +41,7 @@ export function WalletSimulator({ linkedRequest }: WalletSimulatorProps) {
     }
   }
 
-  async function answer(request: LoginRequest, choice: { matchCode: string } | "deny") {
+  async function answer(request: LoginRequest, choice: { matchCode: string; credential?: string } | "deny") {
     if (walletKey === null) return;
     const current = attempt.current;
     setStep({ kind: "review", request, pending: choice === "deny" ? "deny" : "approve" });
@@ -51,7 +51,16 @@ export function WalletSimulator({ linkedRequest }: WalletSimulatorProps) {
         await denyLogin(request);
         outcome = { kind: "denied", domain: request.domain };
       } else {
-        await approveLogin({ key: walletKey, request, matchCode: choice.matchCode });
+        const presentation =
+          choice.credential === undefined
+            ? undefined
+            : await presentRequiredClaims({ credential: choice.credential, request, key: walletKey });
+        await approveLogin({
+          key: walletKey,
+          request,
+          matchCode: choice.matchCode,
+          ...(presentation ? { presentation } : {}),
+        });
         outcome = { kind: "approved", domain: request.domain };
       }
     } catch (error) {
@@ -84,7 +93,9 @@ export function WalletSimulator({ linkedRequest }: WalletSimulatorProps) {
             key={step.request.sessionId}
             request={step.request}
             pending={step.pending}
-            onApprove={(matchCode) => void answer(step.request, { matchCode })}
+            onApprove={(matchCode, credential) =>
+              void answer(step.request, credential === undefined ? { matchCode } : { matchCode, credential })
+            }
             onDeny={() => void answer(step.request, "deny")}
           />
         )}

@@ -10,3 +10,5 @@ export {
   parseLoginQr,
 } from "./wallet-login";
 export type { ApproveLoginInput, WalletFetchOptions } from "./wallet-login";
+export { presentRequiredClaims } from "./wallet-claims";
+export type { PresentClaimsInput } from "./wallet-claims";

@@ -2,7 +2,9 @@
  * What the wallet throws. `code` is a PROTOCOL.md error code when the server sent
  * one, else a local one: `invalid_qr`, `invalid_key`, `invalid_response`,
  * `domain_mismatch` (the request claims another site than the QR points to),
- * `network_error`, `http_error` (an error status without a protocol body).
+ * `network_error`, `http_error` (an error status without a protocol body),
+ * `invalid_credential` (a verifiable credential that does not parse; `claims_missing` is
+ * also thrown locally when the wallet's credential lacks a claim the request asks for).
  * `status` is the HTTP status when there was a response.
  */
 export class WalletError extends Error {
