@@ -96,6 +96,18 @@ describe("presentation verifier", () => {
     expect(result.ok).toBe(true);
   });
 
+  it("never lets a claim named __proto__ change the prototype of the claims it returns", async () => {
+    const credential = await credentialFor({
+      claims: JSON.parse('{"__proto__": {"isAdmin": true}, "email": "a@b.c"}'),
+    });
+    const result = await check(await present(credential, { disclose: ["__proto__", "email"] }));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(Object.getPrototypeOf(result.claims)).toBe(Object.prototype);
+    expect(result.claims.email).toBe("a@b.c");
+    expect((result.claims as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+  });
+
   it("answers claims_missing when a required claim is not disclosed", async () => {
     const presentation = await present(await credentialFor(), { disclose: ["age_over_18"] });
     expect(await check(presentation)).toMatchObject({ ok: false, code: "claims_missing" });

@@ -120,10 +120,10 @@ export function createPresentationVerifier(attestors: TrustedAttestors) {
       }
       if (!isRecord(verified.payload)) return invalid("no claims");
 
-      const claims: Record<string, unknown> = {};
-      for (const [name, value] of Object.entries(verified.payload)) {
-        if (!REGISTERED_CLAIMS.has(name)) claims[name] = value;
-      }
+      // fromEntries defines own properties: a claim named `__proto__` stays a plain key.
+      const claims: Record<string, unknown> = Object.fromEntries(
+        Object.entries(verified.payload).filter(([name]) => !REGISTERED_CLAIMS.has(name)),
+      );
       const missing = check.requiredClaims.filter((name) => !Object.hasOwn(claims, name));
       if (missing.length > 0) return { ok: false, code: "claims_missing", reason: `missing ${missing.join(", ")}` };
       return { ok: true, claims };
