@@ -43,21 +43,29 @@ function credentialFor(key: WalletKey, claims: Record<string, unknown>, issuer =
   return issueCredential({ issuer, holderJwk: publicJwkOf(key.privateKey), claims });
 }
 
-/** Starts a login that requires `required`, lets `key` answer with `presentation` (built for the request). */
-async function loginWithClaims(
-  key: WalletKey,
-  required: string[],
-  present: (req: Awaited<ReturnType<typeof scan>>) => Promise<string | undefined>,
-) {
+/** What the wallet presents: `credential`, disclosing `disclose`, key-bound with `holder`'s key. */
+interface Presenting {
+  credential: string;
+  disclose: string[];
+  holder: WalletKey;
+}
+
+/** Starts a login that requires `required` and lets `key` sign the answer, with the presentation. */
+async function loginWithClaims(key: WalletKey, required: string[], presenting: Presenting) {
   const { socket } = await connectSocket(app.baseUrl);
   const states = new StateRecorder(socket);
   try {
     const session = await startLogin(socket, { requiredClaims: required });
     const req = await scan(session);
     expect(req.requiredClaims).toEqual(required);
-    const presentation = await present(req);
-    const body = await signAnswer(key, req, session.matchCode);
-    const answer = await postAuth(app.baseUrl, presentation === undefined ? body : { ...body, presentation });
+    const presentation = await presentCredential({
+      credential: presenting.credential,
+      disclose: presenting.disclose,
+      nonce: req.nonce,
+      aud: req.uri,
+      privateKeyHex: presenting.holder.privateKey,
+    });
+    const answer = await postAuth(app.baseUrl, { ...(await signAnswer(key, req, session.matchCode)), presentation });
     return { session, states, answer, socket };
   } catch (error) {
     socket.disconnect();
@@ -65,27 +73,39 @@ async function loginWithClaims(
   }
 }
 
+type ClaimsLogin = Awaited<ReturnType<typeof loginWithClaims>>;
+
+async function redeem(login: ClaimsLogin) {
+  const approved = await login.states.waitForState(login.session.sessionId, "approved");
+  return postJson<RedeemResponse>(`${app.baseUrl}/api/auth/redeem`, {
+    sessionId: login.session.sessionId,
+    browserSecret: login.session.browserSecret,
+    code: approved.code,
+  });
+}
+
+/** The answer is a 401 with `code` and the browser hears the session end with it. */
+async function expectRefused(login: ClaimsLogin, code: string) {
+  try {
+    expectError(login.answer, 401, code);
+    expect(await login.states.waitForState(login.session.sessionId, "denied")).toMatchObject({ reason: code });
+  } finally {
+    login.socket.disconnect();
+  }
+}
+
 describe("verifiable claims", () => {
   it("approves a login with a valid presentation and stores the disclosed claims on the user", async () => {
     const key = createWalletKey();
     const credential = await credentialFor(key, { email: "ada@example.com", age_over_18: true, country: "NL" });
-    const { session, states, answer, socket } = await loginWithClaims(key, ["age_over_18", "email"], (req) =>
-      presentCredential({
-        credential,
-        disclose: req.requiredClaims,
-        nonce: req.nonce,
-        aud: req.uri,
-        privateKeyHex: key.privateKey,
-      }),
-    );
+    const first = await loginWithClaims(key, ["age_over_18", "email"], {
+      credential,
+      disclose: ["age_over_18", "email"],
+      holder: key,
+    });
     try {
-      expect(answer).toMatchObject({ status: 200, body: { ok: true, state: "approved" } });
-      const approved = await states.waitForState(session.sessionId, "approved");
-      const redeemed = await postJson<RedeemResponse>(`${app.baseUrl}/api/auth/redeem`, {
-        sessionId: session.sessionId,
-        browserSecret: session.browserSecret,
-        code: approved.code,
-      });
+      expect(first.answer).toMatchObject({ status: 200, body: { ok: true, state: "approved" } });
+      const redeemed = await redeem(first);
       expect(redeemed.status).toBe(200);
       // Disclosed only: `country` stayed in the wallet.
       expect(redeemed.body.user).toMatchObject({
@@ -98,27 +118,14 @@ describe("verifiable claims", () => {
       });
       expect(me.body.user.claims).toEqual({ email: "ada@example.com", age_over_18: true });
     } finally {
-      socket.disconnect();
+      first.socket.disconnect();
     }
 
     // A second login discloses `country` too: the user's claims are merged.
-    const second = await loginWithClaims(key, ["country"], (req) =>
-      presentCredential({
-        credential,
-        disclose: ["country"],
-        nonce: req.nonce,
-        aud: req.uri,
-        privateKeyHex: key.privateKey,
-      }),
-    );
+    const second = await loginWithClaims(key, ["country"], { credential, disclose: ["country"], holder: key });
     try {
       expect(second.answer.status).toBe(200);
-      const approved = await second.states.waitForState(second.session.sessionId, "approved");
-      const redeemed = await postJson<RedeemResponse>(`${app.baseUrl}/api/auth/redeem`, {
-        sessionId: second.session.sessionId,
-        browserSecret: second.session.browserSecret,
-        code: approved.code,
-      });
+      const redeemed = await redeem(second);
       expect(redeemed.body.user.claims).toEqual({ email: "ada@example.com", age_over_18: true, country: "NL" });
     } finally {
       second.socket.disconnect();
@@ -128,62 +135,28 @@ describe("verifiable claims", () => {
   it("answers 401 claims_missing when a required claim is not disclosed, and ends the session", async () => {
     const key = createWalletKey();
     const credential = await credentialFor(key, { email: "bob@example.com" });
-    const { session, states, answer, socket } = await loginWithClaims(key, ["email", "age_over_18"], (req) =>
-      presentCredential({
-        credential,
-        disclose: ["email"],
-        nonce: req.nonce,
-        aud: req.uri,
-        privateKeyHex: key.privateKey,
-      }),
-    );
-    try {
-      expectError(answer, 401, "claims_missing");
-      expect(await states.waitForState(session.sessionId, "denied")).toMatchObject({ reason: "claims_missing" });
-    } finally {
-      socket.disconnect();
-    }
+    const login = await loginWithClaims(key, ["email", "age_over_18"], {
+      credential,
+      disclose: ["email"],
+      holder: key,
+    });
+    await expectRefused(login, "claims_missing");
   });
 
   it("answers 401 claims_invalid for a credential from an attestor the server does not trust", async () => {
     const key = createWalletKey();
     const stranger = { iss: "https://stranger.example", privateKeyHex: privateKeyHexOf(generatePrivateJwk()) };
     const credential = await credentialFor(key, { email: "eve@example.com" }, stranger);
-    const { session, states, answer, socket } = await loginWithClaims(key, ["email"], (req) =>
-      presentCredential({
-        credential,
-        disclose: ["email"],
-        nonce: req.nonce,
-        aud: req.uri,
-        privateKeyHex: key.privateKey,
-      }),
-    );
-    try {
-      expectError(answer, 401, "claims_invalid");
-      expect(await states.waitForState(session.sessionId, "denied")).toMatchObject({ reason: "claims_invalid" });
-    } finally {
-      socket.disconnect();
-    }
+    const login = await loginWithClaims(key, ["email"], { credential, disclose: ["email"], holder: key });
+    await expectRefused(login, "claims_invalid");
   });
 
   it("answers 401 claims_invalid for someone else's credential, even presented with its holder's key", async () => {
     const owner = createWalletKey();
     const thief = createWalletKey();
     const credential = await credentialFor(owner, { email: "owner@example.com" });
-    const { answer, socket } = await loginWithClaims(thief, ["email"], (req) =>
-      presentCredential({
-        credential,
-        disclose: ["email"],
-        nonce: req.nonce,
-        aud: req.uri,
-        privateKeyHex: owner.privateKey,
-      }),
-    );
-    try {
-      expectError(answer, 401, "claims_invalid");
-    } finally {
-      socket.disconnect();
-    }
+    const login = await loginWithClaims(thief, ["email"], { credential, disclose: ["email"], holder: owner });
+    await expectRefused(login, "claims_invalid");
   });
 
   it("does not create or trust the development attestor unless DEV_ATTESTOR is on", async () => {
