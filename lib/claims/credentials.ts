@@ -13,7 +13,7 @@
  */
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { ES256K, base64urlEncode, publicJwkOf, signEs256k, type Secp256k1PublicJwk } from "./es256k";
+import { ES256K, base64urlEncode, signEs256k, type Secp256k1PublicJwk } from "./es256k";
 
 /** The credential type (`vct`) this app's attestors issue by default. */
 export const DEFAULT_VCT = "urn:wallet-login:claims:1";
@@ -96,5 +96,3 @@ export async function presentCredential(input: PresentCredentialInput): Promise<
 export async function credentialClaimNames(credential: string): Promise<string[]> {
   return new SDJwtVcInstance({ hasher: sdJwtHasher }).presentableKeys(credential);
 }
-
-export { publicJwkOf };

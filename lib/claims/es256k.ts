@@ -11,6 +11,7 @@
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { toChecksumAddress } from "../protocol/siwe";
 
 export const ES256K = "ES256K";
@@ -27,6 +28,7 @@ export interface Secp256k1PrivateJwk extends Secp256k1PublicJwk {
 }
 
 const encoder = new TextEncoder();
+const strip0x = (hex: string) => (hex.startsWith("0x") ? hex.slice(2) : hex);
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 export function base64urlEncode(bytes: Uint8Array): string {
@@ -42,19 +44,6 @@ export function base64urlDecode(text: string): Uint8Array | null {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  const clean = hex.startsWith("0x") ? hex.slice(2) : hex;
-  const bytes = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
-}
-
-function bytesToHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
 }
 
 /** The uncompressed point (0x04 || x || y) of a valid secp256k1 public JWK, or null. */
@@ -79,7 +68,7 @@ export function publicKeyFromJwk(jwk: unknown): Uint8Array | null {
 
 /** The public JWK of a 32-byte private key given as hex (0x optional). */
 export function publicJwkOf(privateKeyHex: string): Secp256k1PublicJwk {
-  const point = secp256k1.getPublicKey(hexToBytes(privateKeyHex), false);
+  const point = secp256k1.getPublicKey(hexToBytes(strip0x(privateKeyHex)), false);
   return { kty: "EC", crv: "secp256k1", x: base64urlEncode(point.slice(1, 33)), y: base64urlEncode(point.slice(33)) };
 }
 
@@ -105,7 +94,7 @@ export function addressOfJwk(jwk: unknown): string | null {
 
 /** The base64url ES256K signature of `data` (the JWS signing input). */
 export function signEs256k(privateKeyHex: string, data: string): string {
-  return base64urlEncode(secp256k1.sign(encoder.encode(data), hexToBytes(privateKeyHex), { prehash: true }));
+  return base64urlEncode(secp256k1.sign(encoder.encode(data), hexToBytes(strip0x(privateKeyHex)), { prehash: true }));
 }
 
 /** Whether `signature` (base64url r || s) is a valid ES256K signature of `data` by the key in `jwk`. */

@@ -12,11 +12,10 @@
  * - The secret never reaches a log or an error message (nor does the file's content).
  */
 import { randomBytes, randomInt } from "node:crypto";
-import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { AppCredentials } from "./signing";
-import { readSecretJson, writeSecretJsonOnce } from "../secret-files";
+import { readOrCreateSecretJson } from "../secret-files";
 
 export const APP_CREDENTIALS_FILE = path.join("keys", "pusher-app.json");
 
@@ -39,21 +38,12 @@ export async function loadOrCreateAppCredentials(
   const { appId, key, secret } = fromEnv;
   if (appId !== undefined && key !== undefined && secret !== undefined) return { appId, key, secret, source: "env" };
 
-  const folder = path.join(dataDir, "keys");
   const file = path.join(dataDir, APP_CREDENTIALS_FILE);
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  await chmod(folder, 0o700);
-
-  let stored = await readCredentialsFile(file);
-  let source: LoadedAppCredentials["source"] = "file";
-  if (stored === undefined) {
-    await writeSecretJsonOnce(file, generateAppCredentials());
-    stored = await readCredentialsFile(file);
-    if (stored === undefined) throw new Error(`app credentials file ${file} vanished after it was written`);
-    source = "generated";
-  } else {
-    await chmod(file, 0o600);
-  }
+  const { value, created } = await readOrCreateSecretJson(file, "app credentials", generateAppCredentials);
+  const parsed = storedSchema.safeParse(value);
+  if (!parsed.success) throw new Error(`app credentials file ${file} does not hold {appId, key, secret}`);
+  const stored = parsed.data;
+  const source: LoadedAppCredentials["source"] = created ? "generated" : "file";
   return { appId: appId ?? stored.appId, key: key ?? stored.key, secret: secret ?? stored.secret, source };
 }
 
@@ -63,12 +53,4 @@ export function generateAppCredentials(): AppCredentials {
     key: randomBytes(10).toString("hex"),
     secret: randomBytes(32).toString("hex"),
   };
-}
-
-async function readCredentialsFile(file: string): Promise<AppCredentials | undefined> {
-  const parsed = await readSecretJson(file, "app credentials");
-  if (parsed === undefined) return undefined;
-  const result = storedSchema.safeParse(parsed);
-  if (!result.success) throw new Error(`app credentials file ${file} does not hold {appId, key, secret}`);
-  return result.data;
 }

@@ -8,7 +8,6 @@
  *   so the whole claims flow can be tried on one machine. It attests whatever it is asked
  *   to: never turn it on where claims must mean something.
  */
-import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import {
   generatePrivateJwk,
@@ -16,7 +15,7 @@ import {
   type Secp256k1PrivateJwk,
   type Secp256k1PublicJwk,
 } from "../../lib/claims/es256k";
-import { readSecretJson, writeSecretJsonOnce } from "../secret-files";
+import { readOrCreateSecretJson, readSecretJson } from "../secret-files";
 
 export const DEV_ATTESTOR_ISS = "urn:wallet-login:dev-attestor";
 export const DEV_ATTESTOR_FILE = path.join("keys", "dev-attestor.json");
@@ -31,32 +30,29 @@ export function publicPartOf(jwk: Secp256k1PrivateJwk): Secp256k1PublicJwk {
   return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
 }
 
-/** The development attestor in `dataDir`, or undefined when none was created yet. */
-export async function readDevAttestor(dataDir: string): Promise<DevAttestor | undefined> {
-  const file = path.join(dataDir, DEV_ATTESTOR_FILE);
-  const stored = await readSecretJson(file, "dev attestor");
-  if (stored === undefined) return undefined;
-  const jwk = (stored as { jwk?: Secp256k1PrivateJwk }).jwk;
+function toDevAttestor(stored: unknown, file: string): DevAttestor {
+  const jwk = (stored as { jwk?: Secp256k1PrivateJwk } | null)?.jwk;
   if (!publicKeyFromJwk(jwk) || typeof jwk?.d !== "string") {
     throw new Error(`dev attestor file ${file} does not hold a secp256k1 private JWK; delete it to get a new one`);
   }
   return { iss: DEV_ATTESTOR_ISS, jwk };
 }
 
+/** The development attestor in `dataDir`, or undefined when none was created yet (the wallet CLI reads it). */
+export async function readDevAttestor(dataDir: string): Promise<DevAttestor | undefined> {
+  const file = path.join(dataDir, DEV_ATTESTOR_FILE);
+  const stored = await readSecretJson(file, "dev attestor");
+  return stored === undefined ? undefined : toDevAttestor(stored, file);
+}
+
 /** The development attestor in `dataDir`, created on first use (several nodes agree on one). */
 export async function loadOrCreateDevAttestor(dataDir: string): Promise<DevAttestor> {
-  const existing = await readDevAttestor(dataDir);
-  if (existing) return existing;
-  const folder = path.join(dataDir, "keys");
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  await chmod(folder, 0o700);
-  await writeSecretJsonOnce(path.join(dataDir, DEV_ATTESTOR_FILE), {
+  const file = path.join(dataDir, DEV_ATTESTOR_FILE);
+  const { value } = await readOrCreateSecretJson(file, "dev attestor", () => ({
     iss: DEV_ATTESTOR_ISS,
     jwk: generatePrivateJwk(),
-  });
-  const created = await readDevAttestor(dataDir);
-  if (!created) throw new Error("the dev attestor file vanished after it was written");
-  return created;
+  }));
+  return toDevAttestor(value, file);
 }
 
 /** Issuer -> public JWK for the presentation verifier: the configured ones plus the dev attestor if on. */

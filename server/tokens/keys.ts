@@ -11,11 +11,10 @@
  *   non-extractable CryptoKey.
  */
 import type { KeyObject } from "node:crypto";
-import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from "jose";
 import type { CryptoKey, JWK } from "jose";
-import { readSecretJson, writeSecretJsonOnce } from "../secret-files";
+import { readOrCreateSecretJson } from "../secret-files";
 
 export const SIGNING_ALG = "ES256";
 
@@ -42,21 +41,11 @@ export type Jwks = { keys: Array<PublicSigningJwk & { use: "sig" }> };
 export const SIGNING_KEY_FILE = path.join("keys", "jwt-es256.json");
 
 export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKey> {
-  const folder = path.join(dataDir, "keys");
-  const file = path.join(dataDir, SIGNING_KEY_FILE);
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  // mkdir leaves an existing folder's mode alone.
-  await chmod(folder, 0o700);
-
-  const existing = await readSecretJson(file, "signing key");
-  if (existing !== undefined) {
-    await chmod(file, 0o600);
-    return importSigningKey(existing);
-  }
-  await writeSecretJsonOnce(file, { ...(await generatePrivateJwk()), alg: SIGNING_ALG });
-  const written = await readSecretJson(file, "signing key");
-  if (written === undefined) throw new Error(`signing key file ${file} vanished after it was written`);
-  return importSigningKey(written);
+  const { value } = await readOrCreateSecretJson(path.join(dataDir, SIGNING_KEY_FILE), "signing key", async () => ({
+    ...(await generatePrivateJwk()),
+    alg: SIGNING_ALG,
+  }));
+  return importSigningKey(value);
 }
 
 export function createJwks(keys: SigningKey[]): Jwks {
