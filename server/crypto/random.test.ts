@@ -4,6 +4,7 @@ import {
   randomAlphanumeric,
   randomBase64url,
   sha256Base64url,
+  timeOrderedId,
   timingSafeEqualString,
 } from "./random";
 
@@ -19,6 +20,45 @@ describe("randomBase64url", () => {
   it("does not repeat", () => {
     const values = new Set(Array.from({ length: 2000 }, () => randomBase64url(16)));
     expect(values.size).toBe(2000);
+  });
+
+  it("hands out no byte twice across pool refills, for any draw size", () => {
+    // 3,000 draws of 1-32 bytes take ~50 KB, a dozen refills of the 4 KiB pool; 24-byte windows of
+    // the concatenation would repeat if a refill or an offset ever re-served bytes.
+    const sizes = Array.from({ length: 3000 }, (_, i) => 1 + (i % 32));
+    const bytes = Buffer.concat(sizes.map((size) => Buffer.from(randomBase64url(size), "base64url")));
+    expect(bytes).toHaveLength(sizes.reduce((a, b) => a + b, 0));
+    const windows = new Set<string>();
+    for (let i = 0; i + 24 <= bytes.length; i += 24) windows.add(bytes.toString("hex", i, i + 24));
+    expect(windows.size).toBe(Math.floor(bytes.length / 24));
+  });
+
+  it("serves draws larger than the pool and zero bytes", () => {
+    expect(Buffer.from(randomBase64url(10_000), "base64url")).toHaveLength(10_000);
+    expect(randomBase64url(0)).toBe("");
+  });
+
+  it("refuses bad sizes", () => {
+    expect(() => randomBase64url(-1)).toThrow(RangeError);
+    expect(() => randomBase64url(2.5)).toThrow(RangeError);
+  });
+});
+
+describe("timeOrderedId", () => {
+  it("is c, 9 base-36 time digits, a 4-digit counter and 12 base64url characters", () => {
+    const id = timeOrderedId(Date.UTC(2026, 11, 2));
+    expect(id).toMatch(/^c[0-9a-z]{9}[0-9a-z]{4}[A-Za-z0-9_-]{12}$/);
+    expect(Number.parseInt(id.slice(1, 10), 36)).toBe(Date.UTC(2026, 11, 2));
+  });
+
+  it("sorts by time as text, and in order of creation within one millisecond", () => {
+    const ids = [timeOrderedId(1_000), timeOrderedId(1_000), timeOrderedId(999_999), timeOrderedId(1e12 + 7)];
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it("does not repeat", () => {
+    const ids = new Set(Array.from({ length: 5000 }, () => timeOrderedId(42)));
+    expect(ids.size).toBe(5000);
   });
 });
 

@@ -56,6 +56,20 @@ describe("the SQLite hot-path writes", () => {
     expect(await handle.prisma.loginEvent.count({ where: { userId: first.id } })).toBe(2);
   });
 
+  it("key new rows by time, so each table's id index grows at its end", async () => {
+    const users = [];
+    for (let i = 0; i < 3; i++) {
+      users.push(await fast.recordLogin({ address: Wallet.createRandom().address, method: "qr" }));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const ids = users.map((user) => user.id);
+    expect([...ids].sort()).toEqual(ids);
+    const events = await handle.prisma.loginEvent.findMany({ where: { userId: { in: ids } }, orderBy: { at: "asc" } });
+    expect(events.map((event) => event.id)).toEqual(events.map((event) => event.id).sort());
+    for (const id of [...ids, ...events.map((event) => event.id)])
+      expect(id).toMatch(/^c[0-9a-z]{13}[A-Za-z0-9_-]{12}$/);
+  });
+
   it("agree with the Prisma implementation on users created by either", async () => {
     const viaPrisma = createPrismaLoginWrites(handle.prisma);
     const address = Wallet.createRandom().address;

@@ -19,11 +19,11 @@
  *   it retries after a short asynchronous back-off (the batch, or the read).
  * - Rows look exactly like Prisma's: DateTime as ISO-8601 text with "+00:00", Json as text.
  */
-import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import type { Db } from "./client";
 import { resolveSqlitePath } from "./migrate";
 import { upsertUserOnLogin, type LoginInput, type User } from "./users";
+import { timeOrderedId } from "../crypto/random";
 import { startCheckpointer, type CheckpointerOptions } from "./checkpointer";
 
 export interface RefreshTokenRow {
@@ -116,11 +116,12 @@ export function createSqliteLoginWrites(file: string, prisma: Db, options: Sqlit
   const insertRefresh = db.prepare<[string, string, string, string, string, string]>(
     `INSERT INTO "RefreshToken" ("id", "hash", "family", "expiresAt", "createdAt", "userId") VALUES (?, ?, ?, ?, ?, ?)`,
   );
-  const recordLoginTx = db.transaction((input: LoginInput, at: string) => {
-    const user = upsertUser.get(newId(), input.address, at, at) as UserRow;
-    insertEvent.run(newId(), user.id, at, input.ip ?? null, input.userAgent ?? null, input.method);
+  // Both statements or neither: the group commit runs each write in its own savepoint.
+  const recordLoginStatements = (input: LoginInput, at: string) => {
+    const user = upsertUser.get(timeOrderedId(), input.address, at, at) as UserRow;
+    insertEvent.run(timeOrderedId(), user.id, at, input.ip ?? null, input.userAgent ?? null, input.method);
     return user;
-  });
+  };
   const writes = createGroupCommit(db);
 
   return {
@@ -128,7 +129,7 @@ export function createSqliteLoginWrites(file: string, prisma: Db, options: Sqlit
     async recordLogin(input) {
       // Claims need a merge with the stored ones: the rare path, through Prisma.
       if (input.claims && Object.keys(input.claims).length > 0) return upsertUserOnLogin(prisma, input);
-      return toUser(await writes.run(() => recordLoginTx(input, toSqliteDate(new Date()))));
+      return toUser(await writes.run(() => recordLoginStatements(input, toSqliteDate(new Date()))));
     },
     async findUser(id) {
       const row = await withBusyRetry(() => selectUser.get(id));
@@ -137,7 +138,7 @@ export function createSqliteLoginWrites(file: string, prisma: Db, options: Sqlit
     async insertRefreshToken(row) {
       const now = toSqliteDate(new Date());
       await writes.run(() => {
-        insertRefresh.run(newId(), row.hash, row.family, toSqliteDate(row.expiresAt), now, row.userId);
+        insertRefresh.run(timeOrderedId(), row.hash, row.family, toSqliteDate(row.expiresAt), now, row.userId);
       });
     },
     async close() {
@@ -238,11 +239,6 @@ export function createGroupCommit(db: Database.Database) {
       if (queue.length > 0) flush();
     },
   };
-}
-
-/** Opaque, collision-free ids beside Prisma's cuids (both are plain strings to every reader). */
-function newId(): string {
-  return `c${randomBytes(15).toString("base64url")}`;
 }
 
 function toSqliteDate(date: Date): string {

@@ -14,7 +14,8 @@
  *   of such a request. The expiry is checked on every use; refusals are never remembered.
  *   Tokens are stateless either way: nothing revokes one before its `exp`.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
+import { randomBase64url } from "../crypto/random";
 import { SignJWT, jwtVerify } from "jose";
 import type { JWTHeaderParameters, JWTPayload } from "jose";
 import type { SigningKey } from "./keys";
@@ -59,7 +60,7 @@ export async function issueAccessToken(
     .setSubject(userId)
     .setIssuedAt(iat)
     .setExpirationTime(iat + ttlSeconds)
-    .setJti(randomBytes(16).toString("base64url"))
+    .setJti(randomBase64url(16))
     .sign(key.privateKey);
   return { token, expiresIn: ttlSeconds };
 }

@@ -47,7 +47,8 @@ describe("refresh tokens (SQLite)", () => {
     const issued = await issueRefreshToken(db, { userId, ttlMs });
     expect(issued.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(issued.token, "base64url")).toHaveLength(32);
-    expect(issued.family).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Time-ordered (timeOrderedId), so new families append to their index.
+    expect(issued.family).toMatch(/^c[0-9a-z]{13}[A-Za-z0-9_-]{12}$/);
     expect(issued.expiresAt.getTime()).toBeGreaterThanOrEqual(before + ttlMs);
     expect(issued.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + ttlMs);
 

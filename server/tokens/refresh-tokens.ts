@@ -17,14 +17,14 @@
  *   touching its family. Logout revokes the family of the presented token.
  * - The cookie carrying it is HttpOnly, SameSite=Lax, Path=/api/auth, Secure under https.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
+import { randomBase64url, timeOrderedId } from "../crypto/random";
 import type { Db } from "../db/client";
 
 export const REFRESH_COOKIE = "wl_refresh";
 export const REFRESH_COOKIE_PATH = "/api/auth";
 
 const TOKEN_BYTES = 32;
-const FAMILY_BYTES = 16;
 // base64url of TOKEN_BYTES, unpadded: anything else is refused before hashing or querying.
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -43,9 +43,10 @@ export async function issueRefreshToken(
   insert: RefreshTokenInsert = (row) => db.refreshToken.create({ data: row }),
 ): Promise<IssuedRefreshToken> {
   assertTtl(ttlMs);
-  const token = randomBytes(TOKEN_BYTES).toString("base64url");
+  const token = randomBase64url(TOKEN_BYTES);
   const issued = {
-    family: family ?? randomBytes(FAMILY_BYTES).toString("base64url"),
+    // Time-ordered: a new family lands at the end of its index (see timeOrderedId).
+    family: family ?? timeOrderedId(),
     expiresAt: new Date(Date.now() + ttlMs),
   };
   await insert({ hash: hashRefreshToken(token), userId, ...issued });
