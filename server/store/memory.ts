@@ -14,8 +14,8 @@
  * - A replay-cache key is held until its expiresAt (swept the same way); a claim is a
  *   synchronous check-and-set, so exactly one of concurrent claims wins.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { ENDED_STATES } from "../../lib/protocol/login";
+import { timingSafeEqualString } from "../crypto/random";
 import { createMemoryPresenceStore } from "./presence-memory";
 import type {
   LoginSessionRecord,
@@ -148,7 +148,7 @@ function isTransitionAllowed(current: LoginSessionRecord, request: TransitionReq
     // caller that forgot to pass the code can never redeem a session that has one.
     if (expected === undefined) {
       if (actual !== undefined) return false;
-    } else if (typeof actual !== "string" || !isEqualConstantTime(actual, expected)) {
+    } else if (typeof actual !== "string" || !timingSafeEqualString(actual, expected)) {
       return false;
     }
   }
@@ -169,10 +169,4 @@ function applyPatch(current: LoginSessionRecord, request: TransitionRequest): Lo
 
 function copyRecord(record: LoginSessionRecord): LoginSessionRecord {
   return { ...record, matchChoices: [...record.matchChoices], requiredClaims: [...record.requiredClaims] };
-}
-
-function isEqualConstantTime(a: string, b: string): boolean {
-  const digestA = createHash("sha256").update(a).digest();
-  const digestB = createHash("sha256").update(b).digest();
-  return timingSafeEqual(digestA, digestB);
 }
