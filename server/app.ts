@@ -62,8 +62,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       url: config.databaseUrl,
       prisma: database.prisma,
       onCheckpointerFailure: (err) => log.error({ err }, "WAL checkpointer failed; SQLite checkpoints on commit again"),
+      onWriterFailure: (err) => log.error({ err }, "SQLite writer thread failed; login writes run on the main thread"),
     });
     cleanups.push(() => loginWrites.close());
+    log.info({ loginWrites: loginWrites.kind }, `login writes: ${loginWrites.kind}`);
     const stores = await createStores({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
     cleanups.push(() => stores.close());
     const verifier = await createSignatureVerifier(config.cryptoBackend);

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./client";
 import { migrateDatabase } from "./migrate";
 import Database from "better-sqlite3";
-import { createGroupCommit, createPrismaLoginWrites, createSqliteLoginWrites, type LoginWrites } from "./login-writes";
+import { createPrismaLoginWrites, createSqliteLoginWrites, type LoginWrites } from "./login-writes";
+import { createGroupCommit } from "./sqlite-statements";
 import { toMeUser } from "./users";
 
 let dir: string;
