@@ -22,17 +22,25 @@ const MAX_POOLED_DRAW = 256;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
-/** `bytes` random bytes, base64url without padding. */
-export function randomBase64url(bytes: number): string {
-  if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError("bytes must be a non-negative integer");
-  if (bytes > MAX_POOLED_DRAW) return randomBytes(bytes).toString("base64url");
+/**
+ * The next `bytes` (at most MAX_POOLED_DRAW) bytes of the pool, as a view: read it before the
+ * next draw, which may refill the pool under it.
+ */
+function drawFromPool(bytes: number): Buffer {
   if (poolOffset + bytes > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
   const start = poolOffset;
   poolOffset += bytes;
-  return pool.toString("base64url", start, poolOffset);
+  return pool.subarray(start, poolOffset);
+}
+
+/** `bytes` random bytes, base64url without padding. */
+export function randomBase64url(bytes: number): string {
+  if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError("bytes must be a non-negative integer");
+  if (bytes > MAX_POOLED_DRAW) return randomBytes(bytes).toString("base64url");
+  return drawFromPool(bytes).toString("base64url");
 }
 
 const ID_COUNTER_LIMIT = 36 ** 4;
@@ -57,8 +65,9 @@ export function randomAlphanumeric(length: number): string {
   let out = "";
   while (out.length < length) {
     // A quarter extra covers the ~3% rejected bytes in one draw almost always.
-    const pool = randomBytes(Math.ceil((length - out.length) * 1.25) + 4);
-    for (const byte of pool) {
+    const wanted = Math.ceil((length - out.length) * 1.25) + 4;
+    const draw = wanted > MAX_POOLED_DRAW ? randomBytes(wanted) : drawFromPool(wanted);
+    for (const byte of draw) {
       if (byte >= ALPHANUMERIC_LIMIT) continue;
       out += ALPHANUMERIC[byte % ALPHANUMERIC.length];
       if (out.length === length) break;
