@@ -91,6 +91,20 @@ describe("the SQLite writer thread", () => {
     await expect(writer.findUser(user.id)).rejects.toThrow(/closed/);
   });
 
+  it("keeps calls made before its thread is ready, and commits them even when closed at once", async () => {
+    const userId = (await start().recordLogin({ address: Wallet.createRandom().address, method: "qr" })).id;
+    const writer = start();
+    const early = writer.insertRefreshToken({
+      hash: `early-${userId}`,
+      family: "f",
+      expiresAt: new Date(Date.now() + 60_000),
+      userId,
+    });
+    await writer.close();
+    await expect(early).resolves.toBeUndefined();
+    expect(countRows("RefreshToken", userId)).toBe(1);
+  });
+
   it("runs the statements on the calling thread when its thread cannot start, losing no call", async () => {
     const failures: Error[] = [];
     const writer = start({

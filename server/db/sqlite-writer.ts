@@ -9,11 +9,14 @@
  * Rules:
  * - Calls made in one event-loop turn go to the writer as one message; the writer runs each message
  *   as one group commit and answers it with one message, after the COMMIT.
+ * - Nothing is sent before the writer says it is ready (a few hundred ms after start): calls wait
+ *   here until then, so a writer that fails to start cannot have run any of them.
  * - A result means what it meant on the calling thread: a call resolves after its COMMIT, or is
  *   refused with the statement's error (message, name and SQLite `code` kept).
  * - If the writer thread cannot start, or dies, the statements move to the calling thread
  *   (`onWriterFailure` is told, and `kind` says so). Calls it had not answered are refused if it
- *   may have run them (it had started), and passed on to the fallback if it cannot have.
+ *   may have run them (it had started), and passed on to the fallback if it cannot have (it had
+ *   not: nothing was sent to it).
  * - close() lets the writer commit what it holds, then ends it.
  */
 import { Worker } from "node:worker_threads";
@@ -97,6 +100,9 @@ export function startSqliteWriter(
   let sendScheduled: NodeJS.Immediate | undefined;
   let closed: Promise<void> | undefined;
   let resolveClosed: (() => void) | undefined;
+  let markSettled: () => void = () => {};
+  /** Resolves once the writer is ready, or has failed (whatever it failed over to). */
+  const startSettled = new Promise<void>((resolve) => (markSettled = resolve));
 
   // Functions cannot cross to the thread: of the checkpointer's options only the interval goes.
   const data: WriterData = {
@@ -107,8 +113,11 @@ export function startSqliteWriter(
   // execArgv: []: the process's own preloads (--import ...) are not for this thread.
   worker = new Worker(BOOTSTRAP, { workerData: data, execArgv: [] });
   worker.on("message", (reply: WriterReply) => {
-    if (reply.type === "ready") hasStarted = true;
-    else if (reply.type === "results") settle(reply.results);
+    if (reply.type === "ready") {
+      hasStarted = true;
+      markSettled();
+      if (outbox.length > 0) sendScheduled ??= setImmediate(send);
+    } else if (reply.type === "results") settle(reply.results);
     else if (reply.type === "checkpointer-failure") onCheckpointerFailure?.(toError(reply.error));
     else if (reply.type === "closed") resolveClosed?.();
   });
@@ -116,6 +125,7 @@ export function startSqliteWriter(
   worker.on("exit", (exitCode) => {
     if (!isClosing) failOver(new Error(`the SQLite writer thread exited (code ${exitCode})`));
     worker = undefined;
+    markSettled();
     resolveClosed?.();
   });
 
@@ -138,6 +148,7 @@ export function startSqliteWriter(
     if (sendScheduled) clearImmediate(sendScheduled);
     sendScheduled = undefined;
     fallback = openSqliteStatements(file, { checkpointer, onCheckpointerFailure });
+    markSettled();
     onWriterFailure?.(error);
     const unanswered = [...pending.values()];
     pending.clear();
@@ -162,6 +173,7 @@ export function startSqliteWriter(
 
   function send() {
     sendScheduled = undefined;
+    if (!hasStarted || outbox.length === 0) return;
     const calls = outbox;
     outbox = [];
     worker?.postMessage({ type: "calls", calls } satisfies WriterRequest);
@@ -202,10 +214,9 @@ export function startSqliteWriter(
       if (closed) return closed;
       isClosing = true;
       closed = (async () => {
-        if (sendScheduled) {
-          clearImmediate(sendScheduled);
-          send();
-        }
+        await startSettled;
+        if (sendScheduled) clearImmediate(sendScheduled);
+        send();
         const running = worker;
         if (running) {
           const done = new Promise<void>((resolve) => (resolveClosed = resolve));
