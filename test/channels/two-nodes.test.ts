@@ -65,7 +65,11 @@ describe.skipIf(!hasRedis)("channels on several nodes sharing Redis", () => {
   beforeAll(async () => {
     await deployment.setUp();
     // In this process, each with its own data folder; only the killed node is a process.
-    [node1, node2] = await Promise.all([startTestApp(shared), startTestApp(shared)]);
+    // allSettled: if one node fails to start, the other is still assigned, so afterAll stops it.
+    const [started1, started2] = await Promise.allSettled([startTestApp(shared), startTestApp(shared)]);
+    if (started1.status === "fulfilled") node1 = started1.value;
+    if (started2.status === "fulfilled") node2 = started2.value;
+    for (const started of [started1, started2]) if (started.status === "rejected") throw started.reason;
     sdk1 = createPusherSdk(node1.baseUrl, credentials);
     sdk2 = createPusherSdk(node2.baseUrl, credentials);
   });
