@@ -61,6 +61,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const loginWrites = createLoginWrites({
       url: config.databaseUrl,
       prisma: database.prisma,
+      inThread: !config.sqliteWriterThread,
       onCheckpointerFailure: (err) => log.error({ err }, "WAL checkpointer failed; SQLite checkpoints on commit again"),
       onWriterFailure: (err) => log.error({ err }, "SQLite writer thread failed; login writes run on the main thread"),
     });

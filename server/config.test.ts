@@ -52,3 +52,12 @@ describe("loadConfig: verifiable claims", () => {
     }
   });
 });
+
+describe("loadConfig: SQLite writer thread", () => {
+  it("is on unless SQLITE_WRITER_THREAD is false", () => {
+    expect(load({}).sqliteWriterThread).toBe(true);
+    expect(load({ SQLITE_WRITER_THREAD: "false" }).sqliteWriterThread).toBe(false);
+    expect(load({ SQLITE_WRITER_THREAD: "true" }).sqliteWriterThread).toBe(true);
+    expect(() => load({ SQLITE_WRITER_THREAD: "sometimes" })).toThrow(ConfigError);
+  });
+});

@@ -49,6 +49,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
   API_ONLY: bool,
+  SQLITE_WRITER_THREAD: bool,
   TRUSTED_ATTESTORS: optional(z.string().max(100_000)),
   // Empty means unset here: its default depends on NODE_ENV.
   DEV_ATTESTOR: optional(z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")),
@@ -98,6 +99,8 @@ export interface Config {
   logLevel: string;
   cryptoBackend: "auto" | "native" | "js";
   apiOnly: boolean;
+  /** SQLite login writes on their own thread (server/db/sqlite-writer.ts); false: on the event loop. */
+  sqliteWriterThread: boolean;
   /** Verifiable claims (PROTOCOL.md section 4). */
   claims: {
     /** Issuer (`iss`) -> public secp256k1 JWK, from TRUSTED_ATTESTORS. */
@@ -177,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     cryptoBackend: e.CRYPTO_BACKEND,
     apiOnly: e.API_ONLY ?? false,
+    sqliteWriterThread: e.SQLITE_WRITER_THREAD ?? true,
     claims: { trustedAttestors, devAttestor: e.DEV_ATTESTOR ?? e.NODE_ENV === "development" },
     apiMtls:
       e.SERVER_API_MTLS_PORT === undefined
