@@ -93,25 +93,24 @@ const fail = (code: ErrorCode): Ack<never> => ({ ok: false, error: { code, messa
 
 type AckFn = (res: Ack<object>) => void;
 
-/** Wraps a handler: a missing ack is allowed when `isAckOptional`; an unexpected error is logged once and acked internal_error. */
-function guard(
+/** Runs an event's handler (see login-handlers.ts runGuarded); a missing ack is allowed when `isAckOptional`. */
+async function runGuarded(
   ctx: AppContext,
   event: string,
   isAckOptional: boolean,
+  args: unknown[],
   handler: (payload: unknown, ack: AckFn) => Promise<void>,
-) {
-  return async (...args: unknown[]) => {
-    const last = args[args.length - 1];
-    const hasAck = typeof last === "function";
-    if (!hasAck && !isAckOptional) return;
-    const ack: AckFn = hasAck ? (last as AckFn) : () => {};
-    try {
-      await handler(hasAck ? (args.length > 1 ? args[0] : undefined) : args[0], ack);
-    } catch (err) {
-      ctx.log.error({ err, event }, "socket handler failed");
-      ack(fail("internal_error"));
-    }
-  };
+): Promise<void> {
+  const last = args[args.length - 1];
+  const hasAck = typeof last === "function";
+  if (!hasAck && !isAckOptional) return;
+  const ack: AckFn = hasAck ? (last as AckFn) : () => {};
+  try {
+    await handler(hasAck ? (args.length > 1 ? args[0] : undefined) : args[0], ack);
+  } catch (err) {
+    ctx.log.error({ err, event }, "socket handler failed");
+    ack(fail("internal_error"));
+  }
 }
 
 /** The presence member a verified channel_data describes, or null when it is not a user object. */
@@ -147,9 +146,8 @@ export function registerChannelHandlers(ctx: AppContext) {
     const socketId = socket.data.socketId;
     void socket.join(socketIdRoom(socketId));
 
-    socket.on(
-      "channel:subscribe",
-      guard(ctx, "channel:subscribe", false, async (payload, ack) => {
+    socket.on("channel:subscribe", (...args: unknown[]) =>
+      runGuarded(ctx, "channel:subscribe", false, args, async (payload, ack) => {
         const input = channelSubscribeSchema.safeParse(payload);
         if (!input.success) return ack(fail("invalid_request"));
         const { channel, auth, channel_data: channelData } = input.data;
@@ -187,9 +185,8 @@ export function registerChannelHandlers(ctx: AppContext) {
       }),
     );
 
-    socket.on(
-      "channel:unsubscribe",
-      guard(ctx, "channel:unsubscribe", true, async (payload, ack) => {
+    socket.on("channel:unsubscribe", (...args: unknown[]) =>
+      runGuarded(ctx, "channel:unsubscribe", true, args, async (payload, ack) => {
         const input = channelUnsubscribeSchema.safeParse(payload);
         if (!input.success) return ack(fail("invalid_request"));
         const { channel } = input.data;
