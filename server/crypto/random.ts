@@ -36,11 +36,15 @@ function drawFromPool(bytes: number): Buffer {
   return pool.subarray(start, poolOffset);
 }
 
+/** `bytes` random bytes: from the pool when small (read them at once, see drawFromPool). */
+function drawRandom(bytes: number): Buffer {
+  return bytes > MAX_POOLED_DRAW ? randomBytes(bytes) : drawFromPool(bytes);
+}
+
 /** `bytes` random bytes, base64url without padding. */
 export function randomBase64url(bytes: number): string {
   if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError("bytes must be a non-negative integer");
-  if (bytes > MAX_POOLED_DRAW) return randomBytes(bytes).toString("base64url");
-  return drawFromPool(bytes).toString("base64url");
+  return drawRandom(bytes).toString("base64url");
 }
 
 const ID_COUNTER_LIMIT = 36 ** 4;
@@ -65,9 +69,7 @@ export function randomAlphanumeric(length: number): string {
   let out = "";
   while (out.length < length) {
     // A quarter extra covers the ~3% rejected bytes in one draw almost always.
-    const wanted = Math.ceil((length - out.length) * 1.25) + 4;
-    const draw = wanted > MAX_POOLED_DRAW ? randomBytes(wanted) : drawFromPool(wanted);
-    for (const byte of draw) {
+    for (const byte of drawRandom(Math.ceil((length - out.length) * 1.25) + 4)) {
       if (byte >= ALPHANUMERIC_LIMIT) continue;
       out += ALPHANUMERIC[byte % ALPHANUMERIC.length];
       if (out.length === length) break;

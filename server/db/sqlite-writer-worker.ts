@@ -4,8 +4,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { openSqliteStatements } from "./sqlite-statements";
-import type { User } from "./users";
 import {
+  runWriterCall,
   toWriterError,
   type WriterCall,
   type WriterData,
@@ -25,24 +25,13 @@ const statements = openSqliteStatements(data.file, {
 });
 const inFlight = new Set<Promise<void>>();
 
-function run(call: WriterCall): Promise<unknown> {
-  switch (call.op) {
-    case "recordLogin":
-      return statements.recordLogin(call.input);
-    case "findUser":
-      return statements.findUser(call.userId);
-    case "insertRefreshToken":
-      return statements.insertRefreshToken(call.row);
-  }
-}
-
 function answer(calls: WriterCall[]) {
   // The calls of one message reach the group commit in the same turn: one transaction.
-  const batch = Promise.allSettled(calls.map(run)).then((outcomes) => {
+  const batch = Promise.allSettled(calls.map((call) => runWriterCall(statements, call))).then((outcomes) => {
     const results = outcomes.map((outcome, i): WriterResult => {
       const id = calls[i]!.id;
       return outcome.status === "fulfilled"
-        ? { id, ok: true, value: outcome.value as User | null | undefined }
+        ? { id, ok: true, value: outcome.value }
         : { id, ok: false, error: toWriterError(outcome.reason) };
     });
     reply({ type: "results", results });

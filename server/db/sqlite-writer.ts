@@ -163,14 +163,7 @@ export function startSqliteWriter(
   }
 
   function runOnFallback({ call, resolve, reject }: Pending) {
-    const statements = fallback!;
-    const done =
-      call.op === "recordLogin"
-        ? statements.recordLogin(call.input)
-        : call.op === "findUser"
-          ? statements.findUser(call.userId)
-          : statements.insertRefreshToken(call.row);
-    (done as Promise<unknown>).then(resolve as (value: unknown) => void, reject);
+    runWriterCall(fallback!, call).then(resolve as (value: unknown) => void, reject);
   }
 
   function send() {
@@ -233,6 +226,19 @@ export function startSqliteWriter(
       return closed;
     },
   };
+}
+
+/** One call on the statements: in the writer thread, and here on its fallback. */
+export async function runWriterCall(statements: SqliteStatements, call: WriterCall): Promise<User | null | undefined> {
+  switch (call.op) {
+    case "recordLogin":
+      return statements.recordLogin(call.input);
+    case "findUser":
+      return statements.findUser(call.userId);
+    case "insertRefreshToken":
+      await statements.insertRefreshToken(call.row);
+      return undefined;
+  }
 }
 
 export function toWriterError(error: unknown): WriterError {
