@@ -49,10 +49,6 @@ port.on("message", (request: WriterRequest) => {
       reply({ type: "closed" });
       port.close();
     })();
-  } else if (request.type === "crash") {
-    setImmediate(() => {
-      throw new Error("writer crash requested by a test");
-    });
   }
 });
 reply({ type: "ready" });

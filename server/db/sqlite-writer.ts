@@ -50,11 +50,7 @@ export type WriterCall =
   | { id: number; op: "findUser"; userId: string }
   | { id: number; op: "insertRefreshToken"; row: RefreshTokenRow };
 
-export type WriterRequest =
-  | { type: "calls"; calls: WriterCall[] }
-  | { type: "close" }
-  /** Tests: make the writer throw outside any call, as a crash would. */
-  | { type: "crash" };
+export type WriterRequest = { type: "calls"; calls: WriterCall[] } | { type: "close" };
 
 export interface WriterError {
   name: string;
