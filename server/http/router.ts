@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { getRequestListener } from "@hono/node-server";
-import type { HttpBindings } from "@hono/node-server";
+import type { ApiEnv } from "./api-env";
 import type { AppContext } from "../context";
 import { randomBase64url } from "../crypto/random";
 import { errorBody, sendError } from "./respond";
@@ -15,11 +15,6 @@ import { createJwks } from "../tokens/keys";
 import { createChannelAuthRoutes } from "./routes/channel-auth";
 import { createPusherApiRoutes } from "./routes/pusher-api";
 import { createNotificationRoutes } from "./routes/notifications";
-
-export type ApiEnv = {
-  Bindings: HttpBindings;
-  Variables: { auth: { userId: string; address: string } };
-};
 
 /** Paths the API router owns; everything else goes to Next. */
 export function isApiPath(pathname: string): boolean {

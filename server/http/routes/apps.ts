@@ -3,11 +3,11 @@ import type { Context } from "hono";
 import { appIdSchema, createAppBodySchema } from "../../../lib/protocol/data-schemas";
 import type { AppResponse, CreateAppResponse, ListAppsResponse } from "../../../lib/protocol/data";
 import type { AppContext } from "../../context";
-import type { ApiEnv } from "../router";
+import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
 import { readJsonBody } from "../body";
 import { allowOrigins } from "../cors";
-import { requireAccessToken } from "./me";
+import { requireAccessToken } from "../require-access-token";
 import { createApp, listAppsOfOwner, setAppActive, toAppSummary } from "../../data/apps";
 import type { AppDirectory } from "../../data/app-directory";
 

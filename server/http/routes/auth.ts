@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { authBodySchema, denyBodySchema, redeemBodySchema } from "../../../lib/protocol/login-schemas";
 import type { RedeemResponse } from "../../../lib/protocol/login";
 import type { AppContext } from "../../context";
-import type { ApiEnv } from "../router";
+import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
 import { readJsonBody } from "../body";
 import { allowAnyOrigin, allowOrigins } from "../cors";

@@ -20,11 +20,11 @@ import type { ChannelAuthRequest, ChannelAuthResponse } from "../../../lib/proto
 import { channelAuthBodySchema } from "../../../lib/protocol/channel-schemas";
 import type { ErrorCode } from "../../../lib/protocol/errors";
 import type { AppContext } from "../../context";
-import type { ApiEnv } from "../router";
+import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
 import { MAX_API_BODY_BYTES, readBodyText } from "../body";
 import { allowOrigins } from "../cors";
-import { requireAccessToken } from "./me";
+import { requireAccessToken } from "../require-access-token";
 import { decideChannelAccess } from "../../channels/policy";
 import { signChannelAuth } from "../../channels/signing";
 

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { sessionIdSchema } from "../../../lib/protocol/login-schemas";
 import type { AppContext } from "../../context";
-import type { ApiEnv } from "../router";
+import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
 import { allowAnyOrigin, allowOrigins } from "../cors";
 

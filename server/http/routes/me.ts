@@ -1,38 +1,10 @@
 import { Hono } from "hono";
-import type { MiddlewareHandler } from "hono";
 import type { AppContext } from "../../context";
-import type { ApiEnv } from "../router";
+import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
 import { allowOrigins } from "../cors";
-import { authorizeRequest } from "../../tokens/authorize";
-import { createAccessTokenVerifier } from "../../tokens/access-tokens";
+import { requireAccessToken } from "../require-access-token";
 import { findUserById, toMeUser } from "../../db/users";
-
-/** One verifier (and so one cache of accepted tokens) per running app, shared by every route. */
-const verifiers = new WeakMap<AppContext, ReturnType<typeof createAccessTokenVerifier>>();
-
-function verifierFor(ctx: AppContext) {
-  let verify = verifiers.get(ctx);
-  if (!verify) {
-    verify = createAccessTokenVerifier([ctx.signingKey], {
-      issuer: ctx.config.publicUrl,
-      audience: ctx.config.publicUrl,
-    });
-    verifiers.set(ctx, verify);
-  }
-  return verify;
-}
-
-/** Protects a route with a Bearer access token; the claims land in `c.var.auth`. */
-export function requireAccessToken(ctx: AppContext): MiddlewareHandler<ApiEnv> {
-  const verify = verifierFor(ctx);
-  return async (c, next) => {
-    const result = await authorizeRequest(c.req.header("authorization"), verify);
-    if (!result.ok) return sendError(c, "invalid_token", { "WWW-Authenticate": result.wwwAuthenticate });
-    c.set("auth", { userId: result.claims.sub, address: result.claims.address });
-    return next();
-  };
-}
 
 export function createMeRoutes(ctx: AppContext) {
   const routes = new Hono<ApiEnv>();

@@ -19,10 +19,10 @@ import type { Context } from "hono";
 import { PRIVATE_USER_CHANNEL_PREFIX } from "../../../lib/protocol/channels";
 import { RealtimeServer } from "../../../lib/sdk/realtime-server";
 import type { AppContext } from "../../context";
-import type { ApiEnv } from "../router";
+import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
 import { allowOrigins } from "../cors";
-import { requireAccessToken } from "./me";
+import { requireAccessToken } from "../require-access-token";
 
 export const NOTIFICATION_TEST_PER_MINUTE = 10;
 export const NOTIFICATION_EVENT = "notification";

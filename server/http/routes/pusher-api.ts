@@ -33,7 +33,7 @@ import {
 } from "../../../lib/protocol/channel-schemas";
 import type { ErrorCode } from "../../../lib/protocol/errors";
 import type { AppContext } from "../../context";
-import type { ApiEnv } from "../router";
+import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
 import { readBodyBytes } from "../body";
 import { verifyBodyMd5, verifyRestQuery } from "../../channels/signing";
