@@ -61,3 +61,23 @@ describe("loadConfig: SQLite writer thread", () => {
     expect(() => load({ SQLITE_WRITER_THREAD: "sometimes" })).toThrow(ConfigError);
   });
 });
+
+describe("loadConfig: trusted proxies", () => {
+  it("trusts no proxy by default", () => {
+    expect(load({}).trustedProxies.entries).toEqual([]);
+  });
+
+  it("reads TRUSTED_PROXIES as IPs and CIDRs; TRUST_PROXY=true adds loopback", () => {
+    const config = load({ TRUSTED_PROXIES: " 10.0.0.0/8 , 192.0.2.1,", TRUST_PROXY: "true" });
+    expect(config.trustedProxies.entries).toEqual(["10.0.0.0/8", "192.0.2.1", "127.0.0.0/8", "::1/128"]);
+    expect(config.trustedProxies.isTrusted("10.20.30.40")).toBe(true);
+    expect(config.trustedProxies.isTrusted("127.0.0.1")).toBe(true);
+    expect(config.trustedProxies.isTrusted("192.0.2.2")).toBe(false);
+    expect(load({ TRUST_PROXY: "true" }).trustedProxies.entries).toEqual(["127.0.0.0/8", "::1/128"]);
+  });
+
+  it("refuses an entry that is not an address with a readable message", () => {
+    expect(() => load({ TRUSTED_PROXIES: "10.0.0.0/8,proxy.internal" })).toThrow(ConfigError);
+    expect(() => load({ TRUSTED_PROXIES: "10.0.0.0/8,proxy.internal" })).toThrow(/TRUSTED_PROXIES: .*proxy\.internal/);
+  });
+});

@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { appIdSchema, appKeySchema, appSecretSchema } from "./channels/credentials";
 import { publicKeyFromJwk, type Secp256k1PublicJwk } from "../lib/claims/es256k";
+import { createProxyTrust, LOOPBACK_PROXIES, parseProxyList, ProxyListError, type ProxyTrust } from "./http/client-ip";
 
 /**
  * The one reader of process.env. Every variable is documented in .env.example;
@@ -46,6 +47,7 @@ const envSchema = z.object({
   PRESENCE_MAX_MEMBERS: int(1, 100_000).default(100),
   CHANNELS_NODE_TIMEOUT_SECONDS: int(2, 600).default(15),
   TRUST_PROXY: bool,
+  TRUSTED_PROXIES: optional(z.string().max(10_000)),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
   API_ONLY: bool,
@@ -95,7 +97,11 @@ export interface Config {
     /** A node that has not renewed its lease for this long is dead; its members are removed. */
     nodeTimeoutMs: number;
   };
-  trustProxy: boolean;
+  /**
+   * The reverse proxies whose X-Forwarded-For is read (server/http/client-ip.ts): TRUSTED_PROXIES,
+   * plus loopback when TRUST_PROXY=true. Empty: the socket's peer is the client.
+   */
+  trustedProxies: ProxyTrust;
   logLevel: string;
   cryptoBackend: "auto" | "native" | "js";
   apiOnly: boolean;
@@ -138,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const trustedAttestors = parseTrustedAttestors(e.TRUSTED_ATTESTORS);
+  const trustedProxies = parseTrustedProxies(e.TRUSTED_PROXIES, e.TRUST_PROXY ?? false);
   const dataDir = path.resolve(e.DATA_DIR);
   const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "app.db")}`;
   const allowedOrigins = (e.ALLOWED_ORIGINS ?? url.origin)
@@ -176,7 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       presenceMaxMembers: e.PRESENCE_MAX_MEMBERS,
       nodeTimeoutMs: e.CHANNELS_NODE_TIMEOUT_SECONDS * 1000,
     },
-    trustProxy: e.TRUST_PROXY ?? false,
+    trustedProxies,
     logLevel: e.LOG_LEVEL,
     cryptoBackend: e.CRYPTO_BACKEND,
     apiOnly: e.API_ONLY ?? false,
@@ -192,6 +199,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             ca: e.SERVER_API_MTLS_CA ?? "",
           },
   };
+}
+
+/** TRUSTED_PROXIES entries (IPs, CIDRs), plus loopback when TRUST_PROXY=true. */
+function parseTrustedProxies(text: string | undefined, trustLoopback: boolean): ProxyTrust {
+  const entries = parseProxyList(text ?? "");
+  if (trustLoopback) entries.push(...LOOPBACK_PROXIES.filter((entry) => !entries.includes(entry)));
+  try {
+    return createProxyTrust(entries);
+  } catch (err) {
+    if (!(err instanceof ProxyListError)) throw err;
+    throw new ConfigError(`Invalid configuration (see .env.example):\n  TRUSTED_PROXIES: ${err.message}`);
+  }
 }
 
 /** `{"<iss>": <public secp256k1 JWK>}` -> a map; a readable ConfigError for anything else. */

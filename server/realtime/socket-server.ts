@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../lib/protocol/login";
 import type { Config } from "../config";
+import { resolveClientIp } from "../http/client-ip";
 import type { Logger } from "../logger";
 
 export interface SocketData {
@@ -40,12 +41,11 @@ export async function createSocketServer(httpServer: HttpServer, config: Config,
     io.adapter(createAdapter(adapterClient, { streamName: `${config.redisPrefix}socket.io`, onlyPlaintext: true }));
   }
   io.use((socket, next) => {
-    const forwarded = config.trustProxy
-      ? String(socket.handshake.headers["x-forwarded-for"] ?? "")
-          .split(",")[0]
-          ?.trim()
-      : "";
-    socket.data.ip = forwarded || socket.handshake.address;
+    socket.data.ip = resolveClientIp(
+      socket.conn.remoteAddress,
+      socket.handshake.headers["x-forwarded-for"],
+      config.trustedProxies,
+    ).slice(0, 64);
     socket.data.socketId = `${randomInt(1, 2 ** 31)}.${randomInt(1, 2 ** 31)}`;
     socket.data.starts = [];
     next();

@@ -51,7 +51,7 @@ export function createAuthRoutes(ctx: AppContext) {
 
   routes.use("/", allowAnyOrigin());
   routes.post("/", async (c) => {
-    const ip = readClientIp(c, config.trustProxy);
+    const ip = readClientIp(c, config.trustedProxies);
     const limited = await ctx.stores.rateLimiter.hit(
       `auth:${ip}`,
       config.rateLimits.authPerIp,
