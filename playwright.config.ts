@@ -43,7 +43,7 @@ type WebServer = Extract<NonNullable<PlaywrightTestConfig["webServer"]>, { comma
 
 function appServer(url: string, dataDir: string, env: Record<string, string> = {}): WebServer {
   return {
-    command: "node --import tsx server/index.ts",
+    command: "node --enable-source-maps dist/server/index.js",
     url: `${url}/api/health`,
     timeout: 120_000,
     reuseExistingServer: false,

@@ -6,7 +6,7 @@
  * was about 10% of it. Here the event loop only posts the calls made in one turn as one message
  * and reads one message of results per batch: about 2-3 us per call instead of 20-25. Measured
  * with `npm run bench` (2 cores, same session): about 1,400 logins/s before, 1,540-1,600 after.
- * The thread costs about 30 MB of RSS once (its own V8 isolate, and tsx to load this TypeScript).
+ * The thread costs about 30 MB of RSS once (its own V8 isolate; from source also tsx, to load this TypeScript).
  *
  * Rules:
  * - Calls made in one event-loop turn go to the writer as one message; the writer runs each message
@@ -74,8 +74,12 @@ export interface WriterData {
   checkpointer: SqliteStatementsOptions["checkpointer"];
 }
 
+// Compiled (scripts/build-server.mjs puts every module in dist/server/), the thread runs the
+// writer's JavaScript beside this one directly. From source, a bootstrap registers tsx in the
+// thread first, then imports the TypeScript entry.
+const isCompiled = import.meta.url.endsWith(".js");
 const BOOTSTRAP = new URL("./worker-bootstrap.mjs", import.meta.url);
-const ENTRY = new URL("./sqlite-writer-worker.ts", import.meta.url).href;
+const ENTRY = new URL(isCompiled ? "./sqlite-writer-worker.js" : "./sqlite-writer-worker.ts", import.meta.url).href;
 
 interface Pending {
   call: WriterCall;
@@ -109,7 +113,7 @@ export function startSqliteWriter(
     checkpointer: checkpointer && { intervalMs: checkpointer.intervalMs },
   };
   // execArgv: []: the process's own preloads (--import ...) are not for this thread.
-  worker = new Worker(BOOTSTRAP, { workerData: data, execArgv: [] });
+  worker = new Worker(isCompiled ? new URL(writerEntry) : BOOTSTRAP, { workerData: data, execArgv: [] });
   worker.on("message", (reply: WriterReply) => {
     if (reply.type === "ready") {
       hasStarted = true;
