@@ -4,3 +4,4 @@ export * from "./siwe";
 export * from "./login-schemas";
 export * from "./channels";
 export * from "./channel-schemas";
+export * from "./socket-events";

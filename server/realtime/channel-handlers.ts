@@ -16,102 +16,25 @@
  * - Failed acks are `{ok:false, error:{code, message}}`; nothing a client sends can
  *   throw past the handler.
  */
-import type { Server, Socket } from "socket.io";
+import type { Socket } from "socket.io";
 import { CHANNEL_NAME_PATTERN, PRIVATE_USER_CHANNEL_PREFIX, readChannelKind } from "../../lib/protocol/channels";
-import type {
-  ChannelClientToServerEvents,
-  ChannelServerToClientEvents,
-  ChannelSubscribed,
-} from "../../lib/protocol/channels";
+import type { ChannelSubscribed } from "../../lib/protocol/channels";
+import type { SocketClientToServerEvents, SocketServerToClientEvents } from "../../lib/protocol/socket-events";
 import {
   channelSubscribeSchema,
   channelUnsubscribeSchema,
   presenceChannelDataSchema,
 } from "../../lib/protocol/channel-schemas";
-import type { Ack } from "../../lib/protocol/login";
-import { ERROR_MESSAGES, type ErrorCode } from "../../lib/protocol/errors";
 import type { AppContext } from "../context";
-import type { PresenceNotice } from "../channels/channel-service";
 import { verifyChannelAuth } from "../channels/signing";
 import type { PresenceMemberRecord } from "../store/types";
-import type { AppSocketServer, SocketData } from "./socket-server";
+import type { SocketData } from "./socket-server";
+import { channelRoom, socketIdRoom, userRoom } from "./emit";
+import { failAck as fail, runGuarded } from "./run-guarded";
 
-/** The same Socket.IO server, seen through the channel event maps. */
-type ChannelSocketServer = Server<
-  ChannelClientToServerEvents,
-  ChannelServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
-type ChannelSocket = Socket<
-  ChannelClientToServerEvents,
-  ChannelServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
+type AppSocket = Socket<SocketClientToServerEvents, SocketServerToClientEvents, Record<string, never>, SocketData>;
 
-const asChannelServer = (io: AppSocketServer) => io as unknown as ChannelSocketServer;
-
-export const channelRoom = (channel: string) => `ch:${channel}`;
-export const socketIdRoom = (socketId: string) => `sid:${socketId}`;
-export const userRoom = (userId: string) => `user:${userId}`;
-
-/** `channel:event` to every subscriber of each channel, on every node, except one socket_id. */
-export function emitChannelEvent(
-  io: AppSocketServer,
-  event: { channels: readonly string[]; name: string; data: string; exceptSocketId?: string },
-) {
-  const server = asChannelServer(io);
-  for (const channel of event.channels) {
-    const target = event.exceptSocketId
-      ? server.to(channelRoom(channel)).except(socketIdRoom(event.exceptSocketId))
-      : server.to(channelRoom(channel));
-    target.emit("channel:event", { channel, event: event.name, data: event.data });
-  }
-}
-
-export function emitPresenceNotice(io: AppSocketServer, notice: PresenceNotice) {
-  const server = asChannelServer(io);
-  if (notice.type === "member_added") {
-    server
-      .to(channelRoom(notice.channel))
-      .except(socketIdRoom(notice.exceptSocketId))
-      .emit("presence:member_added", { channel: notice.channel, user_id: notice.userId, user_info: notice.userInfo });
-  } else {
-    server
-      .to(channelRoom(notice.channel))
-      .emit("presence:member_removed", { channel: notice.channel, user_id: notice.userId });
-  }
-}
-
-/** Disconnects every socket, on any node, that proved to be this user. */
-export async function disconnectUserSockets(io: AppSocketServer, userId: string): Promise<void> {
-  await asChannelServer(io).in(userRoom(userId)).disconnectSockets(true);
-}
-
-const fail = (code: ErrorCode): Ack<never> => ({ ok: false, error: { code, message: ERROR_MESSAGES[code] } });
-
-type AckFn = (res: Ack<object>) => void;
-
-/** Runs an event's handler (see login-handlers.ts runGuarded); a missing ack is allowed when `isAckOptional`. */
-async function runGuarded(
-  ctx: AppContext,
-  event: string,
-  isAckOptional: boolean,
-  args: unknown[],
-  handler: (payload: unknown, ack: AckFn) => Promise<void>,
-): Promise<void> {
-  const last = args[args.length - 1];
-  const hasAck = typeof last === "function";
-  if (!hasAck && !isAckOptional) return;
-  const ack: AckFn = hasAck ? (last as AckFn) : () => {};
-  try {
-    await handler(hasAck ? (args.length > 1 ? args[0] : undefined) : args[0], ack);
-  } catch (err) {
-    ctx.log.error({ err, event }, "socket handler failed");
-    ack(fail("internal_error"));
-  }
-}
+export type ChannelHandlerDeps = Pick<AppContext, "config" | "log" | "channels" | "channelCredentials" | "io">;
 
 /** The presence member a verified channel_data describes, or null when it is not a user object. */
 function readPresenceMember(channelData: string): PresenceMemberRecord | null {
@@ -127,13 +50,13 @@ function readPresenceMember(channelData: string): PresenceMemberRecord | null {
   return { userId, userInfo: JSON.stringify(result.data.user_info ?? null) };
 }
 
-export function registerChannelHandlers(ctx: AppContext) {
-  const { config, channels, channelCredentials } = ctx;
+export function registerChannelHandlers(ctx: ChannelHandlerDeps) {
+  const { config, log, channels, channelCredentials } = ctx;
   const { subscribePerSocket, windowMs } = config.rateLimits;
   /** socket -> epoch ms of its recent subscribes */
-  const recentSubscribes = new WeakMap<ChannelSocket, number[]>();
+  const recentSubscribes = new WeakMap<AppSocket, number[]>();
 
-  const isSubscribeAllowed = (socket: ChannelSocket) => {
+  const isSubscribeAllowed = (socket: AppSocket) => {
     const now = Date.now();
     const recent = (recentSubscribes.get(socket) ?? []).filter((at) => at > now - windowMs);
     const isAllowed = recent.length < subscribePerSocket;
@@ -142,12 +65,12 @@ export function registerChannelHandlers(ctx: AppContext) {
     return isAllowed;
   };
 
-  asChannelServer(ctx.io).on("connection", (socket) => {
+  ctx.io.on("connection", (socket) => {
     const socketId = socket.data.socketId;
     void socket.join(socketIdRoom(socketId));
 
-    socket.on("channel:subscribe", (...args: unknown[]) =>
-      runGuarded(ctx, "channel:subscribe", false, args, async (payload, ack) => {
+    socket.on("channel:subscribe", (...args) =>
+      runGuarded(log, "channel:subscribe", args, async (payload, ack) => {
         const input = channelSubscribeSchema.safeParse(payload);
         if (!input.success) return ack(fail("invalid_request"));
         const { channel, auth, channel_data: channelData } = input.data;
@@ -185,20 +108,26 @@ export function registerChannelHandlers(ctx: AppContext) {
       }),
     );
 
-    socket.on("channel:unsubscribe", (...args: unknown[]) =>
-      runGuarded(ctx, "channel:unsubscribe", true, args, async (payload, ack) => {
-        const input = channelUnsubscribeSchema.safeParse(payload);
-        if (!input.success) return ack(fail("invalid_request"));
-        const { channel } = input.data;
-        if (!CHANNEL_NAME_PATTERN.test(channel)) return ack(fail("invalid_channel"));
-        await socket.leave(channelRoom(channel));
-        await channels.unsubscribe(socketId, channel);
-        ack({ ok: true });
-      }),
+    socket.on("channel:unsubscribe", (...args) =>
+      runGuarded(
+        log,
+        "channel:unsubscribe",
+        args,
+        async (payload, ack) => {
+          const input = channelUnsubscribeSchema.safeParse(payload);
+          if (!input.success) return ack(fail("invalid_request"));
+          const { channel } = input.data;
+          if (!CHANNEL_NAME_PATTERN.test(channel)) return ack(fail("invalid_channel"));
+          await socket.leave(channelRoom(channel));
+          await channels.unsubscribe(socketId, channel);
+          ack({ ok: true });
+        },
+        { isAckOptional: true },
+      ),
     );
 
     socket.on("disconnect", () => {
-      channels.removeSocket(socketId).catch((err: unknown) => ctx.log.warn({ err }, "channel clean-up failed"));
+      channels.removeSocket(socketId).catch((err: unknown) => log.warn({ err }, "channel clean-up failed"));
     });
   });
 }

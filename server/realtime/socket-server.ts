@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import { Server } from "socket.io";
 import { Redis } from "ioredis";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
-import type { ClientToServerEvents, ServerToClientEvents } from "../../lib/protocol/login";
+import type { SocketClientToServerEvents, SocketServerToClientEvents } from "../../lib/protocol/socket-events";
 import type { Config } from "../config";
 import { resolveClientIp } from "../http/client-ip";
 import type { Logger } from "../logger";
@@ -16,7 +16,12 @@ export interface SocketData {
   starts: number[];
 }
 
-export type AppSocketServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type AppSocketServer = Server<
+  SocketClientToServerEvents,
+  SocketServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
 
 /**
  * Socket.IO on /socket.io, websocket transport only (so several nodes need no sticky

@@ -1,6 +1,6 @@
 /**
  * lib/sdk/channels-client.ts against a real app, and the dashboard's
- * `POST /api/notifications/test`, which triggers through the app's own REST API.
+ * `POST /api/notifications/test`, which emits as the app's REST API does.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createChannelsClient } from "../../lib/sdk/channels-client";

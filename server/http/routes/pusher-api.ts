@@ -37,7 +37,7 @@ import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
 import { readBodyBytes } from "../body";
 import { verifyBodyMd5, verifyRestQuery } from "../../channels/signing";
-import { disconnectUserSockets, emitChannelEvent } from "../../realtime/channel-handlers";
+import { disconnectUserSockets, emitChannelEvent } from "../../realtime/emit";
 import { timingSafeEqualString } from "../../crypto/random";
 
 /** Ten events of 10 KB data each, with room for JSON escaping. */

@@ -1,0 +1,15 @@
+import type { ClientToServerEvents, ServerToClientEvents } from "./login";
+import type { ChannelClientToServerEvents, ChannelServerToClientEvents } from "./channels";
+
+/**
+ * The one Socket.IO event map of the server (sections 1 and 2): clients may use the login or the
+ * channel half alone; the server and its handlers use the whole of it.
+ */
+export type SocketClientToServerEvents = ClientToServerEvents & ChannelClientToServerEvents;
+export type SocketServerToClientEvents = ServerToClientEvents & ChannelServerToClientEvents;
+
+/** The answer an event's ack carries, from the map (`never` for an event without an ack). */
+export type AckOf<E extends keyof SocketClientToServerEvents> = Parameters<SocketClientToServerEvents[E]>[1] extends
+  ((res: infer R) => void) | undefined
+  ? R
+  : never;

@@ -1,0 +1,35 @@
+import type { AckOf, SocketClientToServerEvents } from "../../lib/protocol/socket-events";
+import { ERROR_MESSAGES, type ErrorCode } from "../../lib/protocol/errors";
+import type { Logger } from "../logger";
+
+/** A failed ack: `{ok:false, error:{code, message}}`. */
+export const failAck = (code: ErrorCode) => ({ ok: false as const, error: { code, message: ERROR_MESSAGES[code] } });
+
+type ClientEvent = keyof SocketClientToServerEvents;
+
+/**
+ * Runs an event's handler with what the client sent, whatever that was: the payload is `unknown`
+ * (each handler parses it with its zod schema), the ack is typed by the event map. No ack means
+ * no answer, unless `isAckOptional` (then the only argument is the payload). An unexpected
+ * error is logged once and acked as internal_error; nothing a client sends throws past here.
+ * Each socket keeps only its listeners; the handler closures passed here live for one event
+ * (with 10,000 idle sockets, every closure kept per socket costs memory).
+ */
+export async function runGuarded<E extends ClientEvent>(
+  log: Logger,
+  event: E,
+  args: readonly unknown[],
+  handler: (payload: unknown, ack: (res: AckOf<E>) => void) => Promise<void>,
+  options: { isAckOptional?: boolean } = {},
+): Promise<void> {
+  const last = args[args.length - 1];
+  const hasAck = typeof last === "function";
+  if (!hasAck && !options.isAckOptional) return;
+  const ack = hasAck ? (last as (res: AckOf<E>) => void) : () => {};
+  try {
+    await handler(hasAck ? (args.length > 1 ? args[0] : undefined) : args[0], ack);
+  } catch (err) {
+    log.error({ err, event }, "socket handler failed");
+    ack(failAck("internal_error") as AckOf<E>);
+  }
+}
