@@ -61,6 +61,9 @@ const envSchema = z.object({
   SERVER_API_MTLS_CA: optional(z.string()),
 });
 
+/** Every variable loadConfig reads: harnesses that spawn servers keep these out of a child's inherited environment. */
+export const CONFIG_ENV_KEYS: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   env: "development" | "production" | "test";
   isDev: boolean;

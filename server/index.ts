@@ -17,6 +17,8 @@ async function main() {
   const log = createLogger(config.logLevel);
   process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
   const app = await startApp(config, { log, withPages: !config.apiOnly });
+  // A parent that spawned this server with an IPC channel (test/support/server-process.ts) learns the bound address.
+  process.send?.({ type: "listening", url: app.url });
   let isClosing = false;
   const shutdown = (signal: string) => {
     if (isClosing) return;

@@ -13,7 +13,6 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RealtimeApiError, RealtimeServer, type RealtimeMtlsOptions } from "../../lib/sdk";
 import type { AppCredentials } from "../../server/channels/signing";
-import { findFreePort } from "../support/free-port";
 import { startTestApp, type TestApp } from "../support/start-test-app";
 import { connectChannelClient, type ChannelClient } from "./helpers";
 
@@ -114,7 +113,7 @@ beforeAll(async () => {
   await makeCert("other-ca", "Other CA", undefined, "");
   await makeCert("intruder", "intruder", "other-ca", "extendedKeyUsage=clientAuth\n");
   app = await startTestApp({
-    SERVER_API_MTLS_PORT: String(await findFreePort()),
+    SERVER_API_MTLS_PORT: "0",
     SERVER_API_MTLS_CERT: file("server.crt"),
     SERVER_API_MTLS_KEY: file("server.key"),
     SERVER_API_MTLS_CA: await readFile(file("ca.crt"), "utf8"),

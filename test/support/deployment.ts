@@ -25,9 +25,9 @@
  *   - a DATA_DIR `wallet-login-<label>-*` in the OS temp folder, removed. All nodes get
  *     this one folder: that is how the nodes of one deployment share the access-token
  *     signing key (DATA_DIR/keys/jwt-es256.json).
- * - Nodes are separate processes (spawnServerProcess) on free ports; the deployment
- *   stops every node it started. Database clients from connectDatabase() are ended
- *   before the database is dropped.
+ * - Nodes are separate processes (startServerProcesses: on free ports, started again on
+ *   others when a port was taken meanwhile); the deployment stops every node it started.
+ *   Database clients from connectDatabase() are ended before the database is dropped.
  * - setUp() goes in beforeAll, cleanup() in afterAll. cleanup() runs the suite's own
  *   steps first (closing clients, sockets, proxies, in-process apps), then stops the
  *   nodes, ends the database clients, drops the database, deletes the Redis keys and
@@ -39,8 +39,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { findFreePort } from "./free-port";
-import { spawnServerProcess } from "./server-process";
+import { startServerProcesses } from "./server-process";
 import type { ServerProcess } from "./server-process";
 import { TEST_POSTGRES_URL, TEST_REDIS_URL, deleteRedisKeys, requireService } from "./services";
 
@@ -112,12 +111,13 @@ export function createTestDeployment(options: TestDeploymentOptions): TestDeploy
     extraEnv: Record<string, string> = {},
   ): Promise<NodesFor<Names>> {
     if (!env) throw new Error("start nodes after deployment.setUp()");
-    const ports: number[] = [];
-    while (ports.length < names.length) ports.push(await findFreePort());
-    const nodeEnv = { ...env, PUBLIC_URL: `http://127.0.0.1:${ports[0]}`, ...extraEnv };
-    const started = names.map((name, i) => spawnServerProcess(name, ports[i]!, nodeEnv));
+    const deploymentEnv = env;
+    const started = await startServerProcesses(names, (ports) => ({
+      ...deploymentEnv,
+      PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
+      ...extraEnv,
+    }));
     nodes.push(...started);
-    await Promise.all(started.map((node) => node.waitUntilHealthy()));
     return started as NodesFor<Names>;
   }
 

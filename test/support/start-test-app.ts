@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { loadConfig } from "../../server/config";
 import { startApp, type RunningApp } from "../../server/app";
 import { createLogger } from "../../server/logger";
-import { findFreePort } from "./free-port";
+import { retryOnAddressInUse } from "./free-port";
 import { deleteRedisKeys } from "./services";
 
 export interface TestApp extends RunningApp {
@@ -16,23 +16,26 @@ export interface TestApp extends RunningApp {
 
 /** A real server in this process (API and sockets, no pages) on a free port with its own data folder. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const port = await findFreePort();
   const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), "wallet-login-test-")));
-  const baseUrl = `http://127.0.0.1:${port}`;
   const redisPrefix = env.REDIS_PREFIX ?? `test:${randomUUID()}:`;
-  const config = loadConfig({
-    NODE_ENV: "test",
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    PUBLIC_URL: baseUrl,
-    DATA_DIR: dataDir,
-    REDIS_PREFIX: redisPrefix,
-    RATE_LIMIT_LOGIN_START_PER_IP: "100000",
-    RATE_LIMIT_AUTH_PER_IP: "100000",
-    RATE_LIMIT_LOGIN_START_PER_SOCKET: "1000",
-    ...env,
+  // PUBLIC_URL names the port, so the port is chosen before the start (again if it was taken).
+  const { app, config, baseUrl } = await retryOnAddressInUse(async (port) => {
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const config = loadConfig({
+      NODE_ENV: "test",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PUBLIC_URL: baseUrl,
+      DATA_DIR: dataDir,
+      REDIS_PREFIX: redisPrefix,
+      RATE_LIMIT_LOGIN_START_PER_IP: "100000",
+      RATE_LIMIT_AUTH_PER_IP: "100000",
+      RATE_LIMIT_LOGIN_START_PER_SOCKET: "1000",
+      ...env,
+    });
+    const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+    return { app: await startApp(config, { withPages: false, log }), config, baseUrl };
   });
-  const app = await startApp(config, { withPages: false, log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent") });
   return {
     ...app,
     baseUrl,

@@ -4,7 +4,7 @@
  * (the replay cache is one Redis SET NX per signature), also when both get it at the
  * same moment; apps registered on one node are served by the other, reading
  * PostgreSQL. The deployment (test/support/deployment.ts) is set up as in
- * test/multi-node/two-nodes.test.ts: one database and one REDIS_PREFIX for this run,
+ * test/multi-node/login.test.ts: one database and one REDIS_PREFIX for this run,
  * removed at the end, and one DATA_DIR (the shared token signing key).
  *
  * Requires Redis and PostgreSQL: skipped with a printed reason locally when either is

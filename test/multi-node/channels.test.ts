@@ -20,7 +20,7 @@ import { generateAppCredentials } from "../../server/channels/credentials";
 import { signChannelAuth } from "../../server/channels/signing";
 import { createTestDeployment, requireDeploymentServices } from "../support/deployment";
 import { startTestApp, type TestApp } from "../support/start-test-app";
-import { connectChannelClient, createPusherSdk, triggerProbe, type ChannelClient } from "./helpers";
+import { connectChannelClient, createPusherSdk, triggerProbe, type ChannelClient } from "../channels/helpers";
 
 const NODE_TIMEOUT_SECONDS = 2;
 const hasRedis = await requireDeploymentServices({ postgres: false });
