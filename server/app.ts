@@ -65,6 +65,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       inThread: !config.sqliteWriterThread,
       onCheckpointerFailure: (err) => log.error({ err }, "WAL checkpointer failed; SQLite checkpoints on commit again"),
       onWriterFailure: (err) => log.error({ err }, "SQLite writer thread failed; login writes run on the main thread"),
+      onPostgresConnectionError: (err) => log.warn({ err }, "PostgreSQL connection of the login writes failed"),
     });
     cleanups.push(() => loginWrites.close());
     log.info({ loginWrites: loginWrites.kind }, `login writes: ${loginWrites.kind}`);

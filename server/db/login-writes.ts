@@ -5,22 +5,24 @@
  * Rules:
  * - On SQLite, prepared statements on their own connection (./sqlite-statements.ts), run on a
  *   writer thread (./sqlite-writer.ts) so that the event loop, which every login's sockets and
- *   requests share, does not spend its time in SQLite. Everything else, and PostgreSQL, goes
- *   through Prisma.
+ *   requests share, does not spend its time in SQLite.
+ * - On PostgreSQL, batched statements on their own `pg` pool (./pg-login-writes.ts).
+ * - Everything else goes through Prisma.
  * - A login that carries claims merges them with the stored ones: the rare path, through Prisma
  *   on any database.
  */
 import type { Db } from "./client";
-import { resolveSqlitePath } from "./migrate";
+import { parsePostgresUrl, resolveSqlitePath } from "./migrate";
 import { upsertUserOnLogin, type LoginInput, type User } from "./users";
 import { openSqliteStatements, type RefreshTokenRow, type SqliteStatementsOptions } from "./sqlite-statements";
 import { startSqliteWriter, type SqliteWriterOptions } from "./sqlite-writer";
+import { createPgLoginWrites } from "./pg-login-writes";
 
 export type { RefreshTokenRow } from "./sqlite-statements";
 
 export interface LoginWrites {
   /** Where the SQLite statements run: a writer thread, or this thread (the writer's fallback). */
-  kind: "sqlite-writer-thread" | "sqlite-statements" | "prisma";
+  kind: "sqlite-writer-thread" | "sqlite-statements" | "postgres-batched" | "prisma";
   recordLogin(input: LoginInput): Promise<User>;
   findUser(id: string): Promise<User | null>;
   insertRefreshToken(row: RefreshTokenRow): Promise<void>;
@@ -32,10 +34,34 @@ export interface SqliteLoginWritesOptions extends SqliteStatementsOptions, Sqlit
   inThread?: boolean;
 }
 
-export function createLoginWrites(opts: { url: string; prisma: Db } & SqliteLoginWritesOptions): LoginWrites {
+export interface PostgresLoginWritesOptions {
+  /** Told when an idle connection of the hot path's pool fails. */
+  onPostgresConnectionError?: (error: Error) => void;
+}
+
+export function createLoginWrites(
+  opts: { url: string; prisma: Db } & SqliteLoginWritesOptions & PostgresLoginWritesOptions,
+): LoginWrites {
   return opts.url.startsWith("file:")
     ? createSqliteLoginWrites(resolveSqlitePath(opts.url), opts.prisma, opts)
-    : createPrismaLoginWrites(opts.prisma);
+    : createPostgresLoginWrites(opts.url, opts.prisma, opts);
+}
+
+export function createPostgresLoginWrites(url: string, prisma: Db, options: PostgresLoginWritesOptions = {}) {
+  const writes = createPgLoginWrites({
+    ...parsePostgresUrl(url),
+    ...(options.onPostgresConnectionError ? { onConnectionError: options.onPostgresConnectionError } : {}),
+  });
+  return {
+    kind: writes.kind,
+    recordLogin(input) {
+      if (input.claims && Object.keys(input.claims).length > 0) return upsertUserOnLogin(prisma, input);
+      return writes.recordLogin(input);
+    },
+    findUser: (id) => writes.findUser(id),
+    insertRefreshToken: (row) => writes.insertRefreshToken(row),
+    close: () => writes.close(),
+  } satisfies LoginWrites;
 }
 
 export function createPrismaLoginWrites(prisma: Db): LoginWrites {
