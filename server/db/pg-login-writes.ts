@@ -50,6 +50,7 @@ const MAX_IN_FLIGHT = 2;
 const MAX_BATCH = 500;
 const DEFAULT_POOL_SIZE = 6;
 const TIMESTAMP_OID = 1114;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 interface UserRow {
   id: string;
@@ -77,6 +78,8 @@ export function createPgLoginWrites(options: PgLoginWritesOptions): PgLoginWrite
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    // As Prisma's transaction maxWait (./client.ts): a login waits this long for a connection.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     types,
   });
   // An idle connection that drops emits here; without a listener it would crash the process.
