@@ -1,0 +1,433 @@
+/**
+ * docs/protocol.md is tested: every ```http request and ```socket.io event in it is sent to a
+ * real server (API and Socket.IO, SQLite, memory stores) and the answer compared with the one
+ * documented beside it (conventions in ./doc-examples.ts and in the document itself). Its
+ * error table must list every code of lib/protocol/errors.ts with its status, and every route
+ * and socket event the server has must be named in it, so the document cannot drift from the code.
+ *
+ * To add an example: write the request block and its answer block in the document under a
+ * `<!-- flow: name -->`. When it needs something the document cannot show (a wallet's signature,
+ * a signed-in user), add a fixture to FIXTURES below and name it in `<!-- before: name -->`.
+ */
+import { createHash, createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Wallet, hashMessage, hexlify, randomBytes } from "ethers";
+import { io, type Socket } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueCredential, presentCredential } from "../../lib/claims/credentials";
+import { generatePrivateJwk, privateKeyHexOf, publicJwkOf } from "../../lib/claims/es256k";
+import { ERROR_STATUS } from "../../lib/protocol/errors";
+import { SOCKET_EVENTS, type LoginRequest } from "../../lib/protocol/login";
+import { CHANNEL_SOCKET_EVENTS } from "../../lib/protocol/channels";
+import { createWalletKey, createAuthBody, type WalletKey } from "../../lib/wallet";
+import { createApiRouter } from "../../server/http/router";
+import { DATA_PATH_PREFIX } from "../../server/http/routes/data";
+import { startTestApp, type TestApp } from "../support/start-test-app";
+import { logIn } from "../protocol/helpers";
+import {
+  fillJson,
+  fillText,
+  matchValue,
+  parseDocExamples,
+  type DocExample,
+  type HttpExample,
+  type SocketExample,
+  type Vars,
+} from "./doc-examples";
+
+const DOC_PATH = path.join(__dirname, "..", "..", "docs", "protocol.md");
+const doc = readFileSync(DOC_PATH, "utf8");
+const examples = parseDocExamples(doc);
+const WAIT_MS = 10_000;
+
+const ATTESTOR_ISS = "https://attestor.example";
+const attestorJwk = generatePrivateJwk();
+
+let app: TestApp;
+
+/** One flow of the document: its values, its sockets, and the answers it got so far. */
+interface FlowRun {
+  vars: Vars;
+  sockets: Map<string, DocSocket>;
+  answers: unknown[];
+}
+
+type Fixture = (flow: FlowRun) => Promise<void>;
+
+/** The login request the wallet read last in this flow (a GET /api/login/requests answer). */
+function lastLoginRequest(flow: FlowRun): LoginRequest {
+  const request = [...flow.answers]
+    .reverse()
+    .find((answer): answer is LoginRequest => typeof answer === "object" && answer !== null && "responseUri" in answer);
+  if (!request) throw new Error("the fixture needs a GET /api/login/requests/<sessionId> answer earlier in the flow");
+  return request;
+}
+
+/** A wallet key signs the last login request: `<message>`, `<signature>`, `<address>`, `<wrongMatchCode>`. */
+async function signAsWallet(flow: FlowRun, withClaims: boolean): Promise<void> {
+  const request = lastLoginRequest(flow);
+  const key = createWalletKey();
+  const matchCode = String(flow.vars.get("matchCode"));
+  const body = await createAuthBody({ key, request, matchCode });
+  flow.vars.set("message", body.message);
+  flow.vars.set("signature", body.signature);
+  flow.vars.set("address", key.address);
+  flow.vars.set(
+    "wrongMatchCode",
+    request.matchChoices.find((c) => c !== matchCode),
+  );
+  if (withClaims) flow.vars.set("presentation", await presentClaims(key, request));
+}
+
+async function presentClaims(key: WalletKey, request: LoginRequest): Promise<string> {
+  const claims = Object.fromEntries(request.requiredClaims.map((name) => [name, true]));
+  const credential = await issueCredential({
+    issuer: { iss: ATTESTOR_ISS, privateKeyHex: privateKeyHexOf(attestorJwk) },
+    holderJwk: publicJwkOf(key.privateKey),
+    claims,
+  });
+  return presentCredential({
+    credential,
+    disclose: request.requiredClaims,
+    nonce: request.nonce,
+    aud: request.uri,
+    privateKeyHex: key.privateKey,
+  });
+}
+
+/** A user signed in through the whole login: its access token, user id and address under the names given. */
+function signIn(names: { accessToken: string; userId: string; address: string }): Fixture {
+  return async (flow) => {
+    const { redeemed } = await logIn(app.baseUrl);
+    flow.vars.set(names.accessToken, redeemed.accessToken);
+    flow.vars.set(names.userId, redeemed.user.id);
+    flow.vars.set(names.address, redeemed.user.address);
+  };
+}
+
+/** The partner signs a fresh data message with `<privateKey>` for `<appId>`: `<signedMessage>`, `<fyresign>`, `<messageHash>`. */
+const partnerSigns: Fixture = async (flow) => {
+  const now = Math.floor(Date.now() / 1000);
+  const message = {
+    appId: flow.vars.get("appId"),
+    iat: now,
+    exp: now + 300,
+    nonce: hexlify(randomBytes(8)),
+    metaData: { limit: 20, page: 1 },
+  };
+  const text = JSON.stringify(message);
+  flow.vars.set("signedMessage", message);
+  flow.vars.set("fyresign", new Wallet(String(flow.vars.get("privateKey"))).signMessageSync(text));
+  flow.vars.set("messageHash", hashMessage(text));
+};
+
+/** Set-up steps the document names in `<!-- before: name -->`. */
+const FIXTURES = new Map<string, Fixture>([
+  ["walletSigns", (flow) => signAsWallet(flow, false)],
+  ["walletSignsWithClaims", (flow) => signAsWallet(flow, true)],
+  ["signedIn", signIn({ accessToken: "userAccessToken", userId: "userId", address: "userAddress" })],
+  ["secondUserSignedIn", signIn({ accessToken: "bobAccessToken", userId: "bobUserId", address: "bobAddress" })],
+  ["partnerSigns", partnerSigns],
+]);
+
+/** A Socket.IO client that records every push, so `on` examples can match one that already came. */
+class DocSocket {
+  readonly socket: Socket;
+  private readonly pushes: Array<{ event: string; payload: unknown; isTaken: boolean }> = [];
+  private readonly waiters = new Set<() => void>();
+
+  constructor(baseUrl: string) {
+    this.socket = io(baseUrl, { path: "/socket.io", transports: ["websocket"], reconnection: false, forceNew: true });
+    this.socket.onAny((event: string, payload: unknown) => {
+      this.pushes.push({ event, payload, isTaken: false });
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  /** The first push of `event` not yet taken for which `accept` holds, waiting up to WAIT_MS for it. */
+  take(event: string, accept: (payload: unknown) => boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const look = () => {
+        const push = this.pushes.find((p) => !p.isTaken && p.event === event && accept(p.payload));
+        if (!push) return false;
+        push.isTaken = true;
+        return true;
+      };
+      if (look()) return resolve();
+      const wake = () => {
+        if (!look()) return;
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        const seen = this.pushes.filter((p) => p.event === event).map((p) => JSON.stringify(p.payload));
+        reject(new Error(`no matching ${event} in ${WAIT_MS} ms; received: ${seen.join(", ") || "none"}`));
+      }, WAIT_MS);
+      this.waiters.add(wake);
+    });
+  }
+}
+
+function socketOf(flow: FlowRun, name: string): DocSocket {
+  let socket = flow.sockets.get(name);
+  if (!socket) {
+    socket = new DocSocket(app.baseUrl);
+    flow.sockets.set(name, socket);
+  }
+  return socket;
+}
+
+function where(example: DocExample): string {
+  const what = example.kind === "http" ? `${example.method} ${example.target}` : `${example.verb} ${example.event}`;
+  return `docs/protocol.md:${example.line} (${what})`;
+}
+
+function parseDocJson(text: string, example: DocExample): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${where(example)}: a documented JSON block does not parse:\n${text}`);
+  }
+}
+
+/** Checks `actual` against the documented value and keeps the new values; throws on a difference. */
+function expectDocumented(flow: FlowRun, example: DocExample, expected: unknown, actual: unknown, what: string) {
+  const found: Vars = new Map();
+  const diff = matchValue(expected, actual, flow.vars, found);
+  if (diff)
+    throw new Error(`${where(example)}: ${what} differs from the document: ${diff}\ngot ${JSON.stringify(actual)}`);
+  for (const [name, value] of found) flow.vars.set(name, value);
+}
+
+const hmacHex = (secret: string, text: string) => createHmac("sha256", secret).update(text).digest("hex");
+
+/**
+ * Pusher's signing for a documented `/apps/...` request whose query ends in
+ * `auth_signature=<authSignature>`: `<timestamp>`, `<bodyMd5>` and `<authSignature>` are computed
+ * here, as the Pusher SDKs compute them.
+ */
+function signPusherTarget(flow: FlowRun, method: string, target: string, body: string | undefined): string {
+  flow.vars.set("timestamp", Math.floor(Date.now() / 1000));
+  flow.vars.set(
+    "bodyMd5",
+    createHash("md5")
+      .update(body ?? "")
+      .digest("hex"),
+  );
+  const unsigned = new URL(fillText(target, flow.vars, new Set(["authSignature"])), "http://doc.invalid");
+  const query = [...unsigned.searchParams]
+    .filter(([key]) => key !== "auth_signature")
+    .map(([key, value]) => [key.toLowerCase(), value] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join("&");
+  const secret = app.ctx.channelCredentials.secret;
+  flow.vars.set("authSignature", hmacHex(secret, `${method}\n${unsigned.pathname}\n${query}`));
+  return fillText(target, flow.vars);
+}
+
+function requestBody(example: HttpExample, vars: Vars): string | undefined {
+  if (example.body === undefined) return undefined;
+  const contentType = example.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? "";
+  if (!contentType.startsWith("application/json")) return fillText(example.body, vars);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(example.body);
+  } catch {
+    // A malformed body on purpose (an invalid_request example).
+    return fillText(example.body, vars);
+  }
+  return JSON.stringify(fillJson(parsed, vars));
+}
+
+async function runHttp(flow: FlowRun, example: HttpExample): Promise<void> {
+  const body = requestBody(example, flow.vars);
+  const target = example.target.includes("<authSignature>")
+    ? signPusherTarget(flow, example.method, example.target, body)
+    : fillText(example.target, flow.vars);
+  const headers = new Headers();
+  for (const [name, value] of example.headers) {
+    if (name.toLowerCase() !== "host") headers.append(name, fillText(value, flow.vars));
+  }
+  const response = await fetch(`${app.baseUrl}${target}`, {
+    method: example.method,
+    headers,
+    body,
+    redirect: "manual",
+  });
+  const text = await response.text();
+  const found: Vars = new Map();
+  const problems: string[] = [];
+  if (response.status !== example.expected.status) {
+    problems.push(`status ${response.status}, documented ${example.expected.status}`);
+  }
+  for (const [name, value] of example.expected.headers) {
+    const actual = name.toLowerCase() === "set-cookie" ? response.headers.getSetCookie() : [response.headers.get(name)];
+    const diffs = actual.map((a) => (a === null ? "missing" : matchValue(value, a, flow.vars, found, name)));
+    if (!diffs.includes(null)) problems.push(`header ${name}: ${diffs.join("; ")}`);
+  }
+  let actualBody: unknown;
+  if (example.expected.body === undefined) {
+    if (text !== "") problems.push(`a body was sent, none documented: ${text}`);
+  } else {
+    const contentType = response.headers.get("content-type") ?? "";
+    if (!contentType.startsWith("application/json")) problems.push(`content-type ${contentType}, not JSON`);
+    try {
+      actualBody = JSON.parse(text);
+    } catch {
+      problems.push(`the body is not JSON: ${text}`);
+    }
+    if (actualBody !== undefined) {
+      const diff = matchValue(parseDocJson(example.expected.body, example), actualBody, flow.vars, found);
+      if (diff) problems.push(`body: ${diff}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`${where(example)} differs from the document:\n${problems.join("\n")}\ngot: ${text}`);
+  }
+  for (const [name, value] of found) flow.vars.set(name, value);
+  flow.answers.push(actualBody);
+}
+
+async function runSocket(flow: FlowRun, example: SocketExample): Promise<void> {
+  const socket = socketOf(flow, example.socket);
+  const payload = example.payload === undefined ? undefined : parseDocJson(example.payload, example);
+  if (example.verb === "emit") {
+    const args = payload === undefined ? [] : [fillJson(payload, flow.vars)];
+    const ack: unknown = await socket.socket.timeout(WAIT_MS).emitWithAck(example.event, ...args);
+    expectDocumented(flow, example, parseDocJson(example.expectedAck!, example), ack, "the ack");
+    flow.answers.push(ack);
+    return;
+  }
+  const expected = payload;
+  let found: Vars = new Map();
+  await socket
+    .take(example.event, (actual) => {
+      found = new Map();
+      return matchValue(expected, actual, flow.vars, found) === null;
+    })
+    .catch((error: Error) => {
+      throw new Error(`${where(example)}: ${error.message}; documented ${example.payload}`);
+    });
+  for (const [name, value] of found) flow.vars.set(name, value);
+}
+
+async function runExample(flow: FlowRun, example: DocExample): Promise<void> {
+  for (const name of example.before) {
+    const fixture = FIXTURES.get(name);
+    if (!fixture) throw new Error(`${where(example)}: no fixture "${name}" in test/docs/protocol-doc.test.ts`);
+    await fixture(flow);
+  }
+  if (example.kind === "http") await runHttp(flow, example);
+  else await runSocket(flow, example);
+}
+
+function groupByFlow(list: DocExample[]): Map<string, DocExample[]> {
+  const flows = new Map<string, DocExample[]>();
+  for (const example of list) flows.set(example.flow, [...(flows.get(example.flow) ?? []), example]);
+  return flows;
+}
+
+beforeAll(async () => {
+  const { d: _private, ...publicJwk } = attestorJwk;
+  app = await startTestApp({ TRUSTED_ATTESTORS: JSON.stringify({ [ATTESTOR_ISS]: publicJwk }) });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+describe("docs/protocol.md: every example against a running server", () => {
+  const checked = new Set<DocExample>();
+
+  it("has examples", () => {
+    expect(examples.length).toBeGreaterThan(20);
+  });
+
+  for (const [name, list] of groupByFlow(examples)) {
+    it(`flow "${name}" (${list.length} examples)`, async () => {
+      const url = new URL(app.baseUrl);
+      const flow: FlowRun = {
+        vars: new Map<string, unknown>([
+          ["PUBLIC_URL", app.baseUrl],
+          ["DOMAIN", url.host],
+          ["APP_ID", app.ctx.channelCredentials.appId],
+          ["APP_KEY", app.ctx.channelCredentials.key],
+        ]),
+        sockets: new Map(),
+        answers: [],
+      };
+      try {
+        for (const example of list) {
+          await runExample(flow, example);
+          checked.add(example);
+        }
+      } finally {
+        for (const socket of flow.sockets.values()) socket.socket.disconnect();
+      }
+    });
+  }
+
+  it("checked every example", () => {
+    const unchecked = examples.filter((example) => !checked.has(example)).map(where);
+    expect(unchecked).toEqual([]);
+  });
+});
+
+describe("docs/protocol.md names everything the server has", () => {
+  it("lists every error code of lib/protocol/errors.ts with its status, and no other", () => {
+    const section = doc.slice(doc.search(/^## \d+\. Error codes$/m));
+    expect(section.length).toBeLessThan(doc.length);
+    const rows = [...section.matchAll(/^\|\s*`([a-z0-9_]+)`\s*\|\s*(\d{3})\s*\|/gm)].map(
+      (m) => [m[1]!, Number(m[2])] as const,
+    );
+    expect(Object.fromEntries(rows)).toEqual(ERROR_STATUS);
+    expect(rows.length).toBe(Object.keys(ERROR_STATUS).length);
+  });
+
+  it("names every route of the API router and the data endpoint", () => {
+    const routes = createApiRouter(app.ctx)
+      .routes.filter((route) => route.method !== "ALL" && !route.path.includes("*"))
+      .map((route) => `${route.method} ${route.path.replace(/\/$/, "").replace(/:([A-Za-z]+)/g, "{$1}")}`);
+    routes.push(`POST ${DATA_PATH_PREFIX}{resource}`);
+    const missing = [...new Set(routes)].filter((route) => !doc.includes(`\`${route}\``));
+    expect(missing).toEqual([]);
+  });
+
+  it("names every socket event", () => {
+    const events = [...Object.values(SOCKET_EVENTS), ...Object.values(CHANNEL_SOCKET_EVENTS)];
+    expect(events.filter((event) => !doc.includes(`\`${event}\``))).toEqual([]);
+  });
+});
+
+describe("the example checker", () => {
+  const vars: Vars = new Map<string, unknown>([["sessionId", "abc"]]);
+  const check = (expected: unknown, actual: unknown) => matchValue(expected, actual, vars, new Map());
+
+  it("refuses a wrong value, an undocumented key, a missing key and a wrong length", () => {
+    expect(check({ state: "pending" }, { state: "scanned" })).toMatch(/state/);
+    expect(check({ ok: true }, { ok: true, extra: 1 })).toMatch(/undocumented keys extra/);
+    expect(check({ ok: true, state: "..." }, { ok: true })).toMatch(/missing/);
+    expect(check(["...", "..."], ["a"])).toMatch(/1 items/);
+    expect(check({ sessionId: "<sessionId>" }, { sessionId: "abd" })).toMatch(/is not <sessionId>/);
+    expect(check({ uri: "<PUBLIC_URL>/x" }, { uri: "http://a/y" })).toMatch(/does not read/);
+  });
+
+  it("accepts placeholders, `...` and extra keys where the document allows them", () => {
+    const found: Vars = new Map();
+    expect(
+      matchValue({ qr: "http://h/<id>", id: "<id>", "...": "..." }, { qr: "http://h/7", id: "7", x: 1 }, vars, found),
+    ).toBeNull();
+    expect(found.get("id")).toBe("7");
+    expect(check({ auth: "key:...", list: ["..."] }, { auth: "key:ff", list: [1, 2] })).toBeNull();
+    expect(check({ "<sessionId>": 1 }, { abc: 1 })).toBeNull();
+  });
+
+  it("refuses a document whose request has no answer block, or whose example has no flow", () => {
+    expect(() => parseDocExamples("<!-- flow: a -->\n```http\nGET /api/health\n```\n")).toThrow(/followed by/);
+    expect(() => parseDocExamples("```http\nGET /x\n```\n```http\nHTTP/1.1 200 OK\n```\n")).toThrow(/before any/);
+    expect(() => parseDocExamples("<!-- flow: a -->\n```http\nHTTP/1.1 200 OK\n```\n")).toThrow(/without a request/);
+  });
+});
