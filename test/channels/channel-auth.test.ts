@@ -1,5 +1,5 @@
 /**
- * `POST /api/channel-auth` (PROTOCOL.md section 2) against a real app: the token, the
+ * `POST /api/channel-auth` (docs/protocol.md section 2) against a real app: the token, the
  * policy, both body formats, every bad input, and interop: the answer equals what the
  * official `pusher` SDK computes with the same key and secret, and `channel:subscribe`
  * accepts it on that socket only.

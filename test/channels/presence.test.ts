@@ -1,5 +1,5 @@
 /**
- * Presence on one node, with the memory stores and with Redis (PROTOCOL.md section 2:
+ * Presence on one node, with the memory stores and with Redis (docs/protocol.md section 2:
  * "A user with several connections is one member: added on the first, removed after
  * the last leaves"): the ack snapshot, member_added / member_removed exactly once per
  * user, never to the joining socket itself, clean-up on disconnect and on unsubscribe,

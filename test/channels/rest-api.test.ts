@@ -1,9 +1,9 @@
 /**
- * The Pusher HTTP API on `/apps/{appId}/...` (PROTOCOL.md section 2) against a real app:
+ * The Pusher HTTP API on `/apps/{appId}/...` (docs/protocol.md section 2) against a real app:
  * the official `pusher` npm SDK triggers, batch-triggers, queries channels and users and
  * terminates connections; hand-signed requests get exactly one thing wrong each (key,
  * signature, timestamp, body_md5, app id, limits) and get Pusher's status with a
- * PROTOCOL.md error body, while nothing is delivered and the server keeps answering.
+ * docs/protocol.md error body, while nothing is delivered and the server keeps answering.
  */
 import type Pusher from "pusher";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * `channel:subscribe` / `channel:unsubscribe` (PROTOCOL.md section 2) against a real
+ * `channel:subscribe` / `channel:unsubscribe` (docs/protocol.md section 2) against a real
  * app: auth checked against the socket's own id in constant time, every bad input acked
  * with an error and the socket NOT joined (an event triggered to the channel never
  * reaches it: a probe event sent after it on a public channel arrives, this one not),

@@ -1,5 +1,5 @@
 /**
- * Signed data fetches against a running server (PROTOCOL.md section 3): apps through
+ * Signed data fetches against a running server (docs/protocol.md section 3): apps through
  * their routes, the SDK reading `users` and `logins`, every refusal with its code and
  * status (never a 500), a disabled app, and replays.
  */

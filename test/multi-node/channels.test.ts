@@ -1,5 +1,5 @@
 /**
- * Channels across app nodes that share Redis (PROTOCOL.md section 2; ARCHITECTURE.md:
+ * Channels across app nodes that share Redis (docs/protocol.md section 2; ARCHITECTURE.md:
  * "presence ... sit[s] behind an interface in server/store/"):
  * - two nodes in this process: presence added/removed exactly once per user although
  *   the user's sockets and the watchers are spread over both, REST triggers and queries

@@ -1,6 +1,6 @@
 /**
  * Two app nodes of one deployment, as separate processes sharing Redis and PostgreSQL
- * (PROTOCOL.md section 1: "every transition is atomic, also across several app nodes";
+ * (docs/protocol.md section 1: "every transition is atomic, also across several app nodes";
  * `login:resume` works "after a reconnect, on any node").
  *
  * The deployment (test/support/deployment.ts):

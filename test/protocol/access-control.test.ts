@@ -2,7 +2,7 @@
  * Who may do what, how often. Rate limits, each on its own app instance with a small
  * limit: the wallet's POST per IP (429 with Retry-After), `login:start` per socket and
  * per IP (acked rate_limited); a refused request changes no session. Origins
- * (PROTOCOL.md section 1, "Embedding from another origin"): Socket.IO and the
+ * (docs/protocol.md section 1, "Embedding from another origin"): Socket.IO and the
  * browser-facing endpoints accept ALLOWED_ORIGINS (by default PUBLIC_URL's origin
  * alone); the wallet-facing ones serve anybody.
  */

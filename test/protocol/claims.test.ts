@@ -1,5 +1,5 @@
 /**
- * Verifiable claims (PROTOCOL.md section 4) against a real server: a login that lists
+ * Verifiable claims (docs/protocol.md section 4) against a real server: a login that lists
  * `requiredClaims` is approved with an SD-JWT VC presentation from a trusted attestor,
  * and the disclosed claims reach the user record (redeem, /api/me, a second login merges
  * them). Refusals end the session with their code. The development attestor is created

@@ -158,7 +158,7 @@ export function postJson<T = unknown>(url: string, body: unknown, headers: Recor
   });
 }
 
-/** A PROTOCOL.md error: exact status, JSON `{error: {code, message}}`. */
+/** A docs/protocol.md error: exact status, JSON `{error: {code, message}}`. */
 export function expectError(res: HttpResult, status: number, code: string) {
   expect({ status: res.status, code: (res.body as { error?: { code?: string } } | undefined)?.error?.code }).toEqual({
     status,

@@ -1,5 +1,5 @@
 /**
- * The happy path of PROTOCOL.md section 1 against a real server: socket, wallet,
+ * The happy path of docs/protocol.md section 1 against a real server: socket, wallet,
  * redeem, tokens (verified through the JWKS like another service would), refresh
  * rotation with reuse detection, logout; many answers racing on one session (every
  * transition is one compare-and-set: one winner, one outcome pushed, one login

@@ -1,5 +1,5 @@
 /**
- * The Socket.IO side of PROTOCOL.md section 1: who hears `login:state`, resume,
+ * The Socket.IO side of docs/protocol.md section 1: who hears `login:state`, resume,
  * cancel, and payloads that are wrong in every way (never a crash, always an ack).
  */
 import type { Socket } from "socket.io-client";
