@@ -1,5 +1,5 @@
 /**
- * Channels (PROTOCOL.md section 2): fan-out of REST triggers, channel auth and presence churn, each
+ * Channels (docs/protocol.md section 2): fan-out of REST triggers, channel auth and presence churn, each
  * figure beside a peer measured the same way in the same run.
  *
  * Two servers run at once, each a child process: ours (API_ONLY, memory stores, app credentials

@@ -1,5 +1,5 @@
 /**
- * Signed data fetches per second (PROTOCOL.md section 3) on the production server, API only:
+ * Signed data fetches per second (docs/protocol.md section 3) on the production server, API only:
  * `partners` concurrent partner servers, each an app registered beforehand with its own key, loop
  *
  *   POST /api/data/users with a fresh signed message (iat now, exp +5 min, random nonce, metaData

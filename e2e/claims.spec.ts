@@ -1,5 +1,5 @@
 /**
- * Verifiable claims in the browser (PROTOCOL.md section 4): the embed demo asks for a claim,
+ * Verifiable claims in the browser (docs/protocol.md section 4): the embed demo asks for a claim,
  * the wallet simulator presents a credential issued to its key by the attestor the server
  * trusts (playwright.config.ts), and the page's onLogin receives the disclosed claim only.
  */

@@ -1,5 +1,5 @@
 /**
- * Partner apps end to end (PROTOCOL.md section 3): a signed-in user registers an app on
+ * Partner apps end to end (docs/protocol.md section 3): a signed-in user registers an app on
  * /partners, copies its id and the private key shown once, and a partner server (this
  * Node process, with the SDK) reads the user back from `users`; disabling the app on
  * the page ends its access.

@@ -1,5 +1,5 @@
 /**
- * The dashboard's realtime cards (PROTOCOL.md section 2): "Online now" from the
+ * The dashboard's realtime cards (docs/protocol.md section 2): "Online now" from the
  * presence-dashboard channel, and notifications on the user's private channel.
  */
 import type { Browser, Locator, Page } from "@playwright/test";

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Locator, Page } from "@playwright/test";
 export const SHORT_TTL_URL = requireEnv("E2E_SHORT_TTL_URL");
 export const SHORT_TTL_SECONDS = Number(requireEnv("E2E_SHORT_TTL_SECONDS"));
 
-/** What the widget's QR code encodes: `<PUBLIC_URL>/api/login/requests/<sessionId>` (PROTOCOL.md section 1). */
+/** What the widget's QR code encodes: `<PUBLIC_URL>/api/login/requests/<sessionId>` (docs/protocol.md section 1). */
 export const QR_TEXT = /^http:\/\/localhost:\d+\/api\/login\/requests\/[A-Za-z0-9_-]{22}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 

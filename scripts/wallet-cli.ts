@@ -3,7 +3,7 @@
  *
  * The CLI's key is a plain file, `<DATA_DIR or .data>/wallet-cli-key.json`, readable
  * by its owner alone: it is a development wallet, never one for real funds. Its verifiable
- * credential (PROTOCOL.md section 4), if it has one, is `wallet-cli-credential.txt` beside it,
+ * credential (docs/protocol.md section 4), if it has one, is `wallet-cli-credential.txt` beside it,
  * issued by `attest` with the development attestor a dev server keeps in the same folder.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";

@@ -91,7 +91,7 @@ export interface Config {
     subscribePerSocket: number;
     windowMs: number;
   };
-  /** Channels and presence (PROTOCOL.md section 2). Unset credentials come from DATA_DIR. */
+  /** Channels and presence (docs/protocol.md section 2). Unset credentials come from DATA_DIR. */
   channels: {
     appId?: string;
     appKey?: string;
@@ -110,7 +110,7 @@ export interface Config {
   apiOnly: boolean;
   /** SQLite login writes on their own thread (server/db/sqlite-writer.ts); false: on the event loop. */
   sqliteWriterThread: boolean;
-  /** Verifiable claims (PROTOCOL.md section 4). */
+  /** Verifiable claims (docs/protocol.md section 4). */
   claims: {
     /** Issuer (`iss`) -> public secp256k1 JWK, from TRUSTED_ATTESTORS. */
     trustedAttestors: ReadonlyMap<string, Secp256k1PublicJwk>;

@@ -140,7 +140,7 @@ export function DashboardView() {
       )}
 
       {/*
-        Realtime slots (PROTOCOL.md section 2), each in its own <Card>, only when signed in:
+        Realtime slots (docs/protocol.md section 2), each in its own <Card>, only when signed in:
           - data-slot="presence":      "Online now" (presence-dashboard)
           - data-slot="notifications": notifications (private-user-<id>)
         One channels connection for both, opened by the provider and closed with the page.

@@ -11,9 +11,9 @@ import { Notice } from "../ui/notice";
  * `onLogin` and `onError`, no session provider of this app. Here the endpoint is
  * this page's origin; another site would put the login server's origin there (and
  * the server would list that site in `ALLOWED_ORIGINS`). `?claims=email,age_over_18` in the
- * page's address passes `requiredClaims` (PROTOCOL.md section 4).
+ * page's address passes `requiredClaims` (docs/protocol.md section 4).
  */
-/** What PROTOCOL.md allows as a claim name; others in `?claims=` are dropped. */
+/** What docs/protocol.md allows as a claim name; others in `?claims=` are dropped. */
 const CLAIM_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function EmbedDemo() {

@@ -14,7 +14,7 @@ import { RegisterAppForm } from "./register-app-form";
 import styles from "./partners.module.css";
 
 /**
- * /partners: the signed-in user's partner apps (PROTOCOL.md section 3). Register one
+ * /partners: the signed-in user's partner apps (docs/protocol.md section 3). Register one
  * by name (the server makes a key pair and shows its private key once) or with an
  * address the partner holds the key of; disable and enable them.
  */

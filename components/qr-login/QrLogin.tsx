@@ -21,7 +21,7 @@ export interface QrLoginProps {
 
 const DEFAULT_SIZE = 232;
 
-/** Sign in by scanning a QR code with a phone wallet (PROTOCOL.md section 1). */
+/** Sign in by scanning a QR code with a phone wallet (docs/protocol.md section 1). */
 export function QrLogin({ size = DEFAULT_SIZE, walletLink, className, theme, ...options }: QrLoginProps) {
   const store = useQrLogin(options);
   return <QrLoginView store={store} size={size} walletLink={walletLink} className={className} theme={theme} />;

@@ -21,7 +21,7 @@ function lookUp(table: Record<string, string>, code: string | undefined): string
   return code !== undefined && Object.hasOwn(table, code) ? table[code] : undefined;
 }
 
-/** The human sentence for a `denied` event's `reason` (PROTOCOL.md codes, or `user_denied`). */
+/** The human sentence for a `denied` event's `reason` (docs/protocol.md codes, or `user_denied`). */
 export function describeReason(code: string | undefined): string {
   return lookUp(REASONS, code) ?? "The sign-in was refused.";
 }

@@ -40,7 +40,7 @@ export interface QrLoginResult {
   expiresIn: number;
 }
 
-/** What `onError` receives: a PROTOCOL.md or login-client code and a human sentence. */
+/** What `onError` receives: a docs/protocol.md or login-client code and a human sentence. */
 export interface QrLoginError {
   code: string;
   message: string;

@@ -8,7 +8,7 @@ export interface DescribedError {
 
 const REFUSED = "Login refused";
 
-/** Each code of PROTOCOL.md and lib/wallet in words a person can act on. */
+/** Each code of docs/protocol.md and lib/wallet in words a person can act on. */
 const WORDS: Record<string, { title: string; text: string }> = {
   invalid_qr: {
     title: "Not a login code",

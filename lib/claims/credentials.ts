@@ -1,5 +1,5 @@
 /**
- * SD-JWT VCs (ES256K) for verifiable claims (PROTOCOL.md section 4), on @sd-jwt/sd-jwt-vc:
+ * SD-JWT VCs (ES256K) for verifiable claims (docs/protocol.md section 4), on @sd-jwt/sd-jwt-vc:
  * an attestor issues one to a wallet's key, the wallet presents the claims a login asks for
  * with a key-binding JWT. The server's checks are in server/claims/.
  *

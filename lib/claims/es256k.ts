@@ -1,6 +1,6 @@
 /**
  * ES256K (ECDSA on secp256k1 with SHA-256, RFC 8812) for the JWTs of verifiable claims
- * (PROTOCOL.md section 4), and the link between a secp256k1 public JWK and an Ethereum address.
+ * (docs/protocol.md section 4), and the link between a secp256k1 public JWK and an Ethereum address.
  *
  * Rules:
  * - Signatures are JWS's fixed 64-byte r || s in base64url. Verification accepts high-s too:

@@ -1,5 +1,5 @@
 /**
- * The browser's side of QR login (PROTOCOL.md section 1), free of any framework:
+ * The browser's side of QR login (docs/protocol.md section 1), free of any framework:
  * the React widget and the CLI demo both drive it.
  *
  * - The browserSecret stays in this client instance (never in storage or a URL):
@@ -42,7 +42,7 @@ export interface WaitForStateOptions {
 }
 
 export interface LoginClient {
-  /** The underlying connection, e.g. to reuse it for channels (PROTOCOL.md section 2). */
+  /** The underlying connection, e.g. to reuse it for channels (docs/protocol.md section 2). */
   readonly socket: LoginSocket;
   start(options?: { requiredClaims?: string[] }): Promise<StartedSession>;
   resume(): Promise<SessionStatus>;
@@ -64,7 +64,7 @@ export interface LoginClient {
 }
 
 /**
- * `code` is a PROTOCOL.md error code from the server, or a local one: `timeout`,
+ * `code` is a docs/protocol.md error code from the server, or a local one: `timeout`,
  * `no_session`, `not_approved`, `aborted`, `closed`, `network_error`, `http_error`.
  * When a session ended in a state the caller did not wait for, `event` is that
  * state's event and `code` its reason (or `session_expired` / `session_closed`).

@@ -1,5 +1,5 @@
 /**
- * The browser's session after login (PROTOCOL.md section 1: refresh, logout, /api/me),
+ * The browser's session after login (docs/protocol.md section 1: refresh, logout, /api/me),
  * free of any framework.
  *
  * - The access token is the caller's to keep, in memory only; this client never
@@ -48,7 +48,7 @@ export interface SessionClient {
   logout(): Promise<void>;
 }
 
-/** `code` is a PROTOCOL.md error code from the server, or `network_error` / `http_error`. */
+/** `code` is a docs/protocol.md error code from the server, or `network_error` / `http_error`. */
 export class SessionClientError extends Error {
   override readonly name = "SessionClientError";
 

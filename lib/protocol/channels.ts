@@ -1,5 +1,5 @@
 /**
- * Channels and presence (PROTOCOL.md section 2): names, limits, event names and wire
+ * Channels and presence (docs/protocol.md section 2): names, limits, event names and wire
  * types. zod-free on purpose, so a browser bundle that only subscribes never pulls zod
  * in; the schemas live in channel-schemas.ts.
  */

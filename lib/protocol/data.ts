@@ -1,5 +1,5 @@
 /**
- * Signed data fetches (PROTOCOL.md section 3): the wire types and limits shared by the
+ * Signed data fetches (docs/protocol.md section 3): the wire types and limits shared by the
  * server, the data client SDK and the partners page. The zod schemas are in
  * data-schemas.ts, so browser bundles that need only these never pull zod in.
  *

@@ -1,4 +1,4 @@
-/** Error codes of PROTOCOL.md, with the HTTP status each is answered with. */
+/** Error codes of docs/protocol.md, with the HTTP status each is answered with. */
 export const ERROR_STATUS = {
   invalid_request: 400,
   payload_too_large: 413,

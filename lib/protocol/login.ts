@@ -1,4 +1,4 @@
-/** Login session states (PROTOCOL.md section 1). No state is left once ended. */
+/** Login session states (docs/protocol.md section 1). No state is left once ended. */
 export const LOGIN_STATES = [
   "pending",
   "scanned",

@@ -9,7 +9,7 @@ import { createChannelsClient } from "./channels-client";
 import type { ChannelsClient, PresenceMember } from "./channels-client";
 
 /**
- * A tiny server that keeps the contract of PROTOCOL.md section 2: `connection:established`,
+ * A tiny server that keeps the contract of docs/protocol.md section 2: `connection:established`,
  * `/api/channel-auth` (tokens are "token-<userId>"), `channel:subscribe` checking the auth
  * against the socket's own id, presence members counted per user.
  */

@@ -1,5 +1,5 @@
 /**
- * The browser's side of channels and presence (PROTOCOL.md section 2), free of any
+ * The browser's side of channels and presence (docs/protocol.md section 2), free of any
  * framework and of zod: React hooks (components/realtime) and scripts both drive it.
  *
  * - The socket_id comes from the server's `connection:established`; private and presence
@@ -82,7 +82,7 @@ export interface ChannelsClient {
 }
 
 /**
- * `code` is a PROTOCOL.md error code from the server, or a local one: `timeout`,
+ * `code` is a docs/protocol.md error code from the server, or a local one: `timeout`,
  * `no_token`, `network_error`, `http_error`.
  */
 export class ChannelsClientError extends Error {

@@ -1,5 +1,5 @@
 /**
- * The partner's side of signed data fetches (PROTOCOL.md section 3), for Node or any
+ * The partner's side of signed data fetches (docs/protocol.md section 3), for Node or any
  * runtime with fetch and Web Crypto.
  *
  * Every call signs a fresh message: `{appId, iat, exp, nonce, metaData: {limit, page},

@@ -1,5 +1,5 @@
 /*
- * The server side of channels (PROTOCOL.md section 2) for Node: trigger events, read
+ * The server side of channels (docs/protocol.md section 2) for Node: trigger events, read
  * channels and presence users, end a user's connections, and sign channel auth for a
  * socket. The wire format is Pusher's, so requests are signed byte for byte like the
  * official `pusher` package's (`createSignedQueryString`, `authorizeChannel`).

@@ -1,5 +1,5 @@
 /**
- * The wallet's side of verifiable claims (PROTOCOL.md section 4): from a credential it holds
+ * The wallet's side of verifiable claims (docs/protocol.md section 4): from a credential it holds
  * (an SD-JWT VC issued to its key), the presentation a login request asks for.
  *
  * Checked before anything is signed, because a refused answer ends the login: the credential

@@ -1,5 +1,5 @@
 /**
- * What the wallet throws. `code` is a PROTOCOL.md error code when the server sent
+ * What the wallet throws. `code` is a docs/protocol.md error code when the server sent
  * one, else a local one: `invalid_qr`, `invalid_key`, `invalid_response`,
  * `domain_mismatch` (the request claims another site than the QR points to),
  * `network_error`, `http_error` (an error status without a protocol body),

@@ -1,5 +1,5 @@
 /**
- * The wallet's side of QR login (PROTOCOL.md section 1).
+ * The wallet's side of QR login (docs/protocol.md section 1).
  *
  * - The QR text is the request URL itself. Only an http(s) URL of the shape
  *   `<PUBLIC_URL>/api/login/requests/<sessionId>` without user info is fetched.
@@ -99,7 +99,7 @@ export interface ApproveLoginInput extends WalletFetchOptions {
   key: WalletKey;
   request: LoginRequest;
   matchCode: string;
-  /** SD-JWT VC presentation (PROTOCOL.md section 4) when the request lists `requiredClaims`. */
+  /** SD-JWT VC presentation (docs/protocol.md section 4) when the request lists `requiredClaims`. */
   presentation?: string;
   now?: Date;
 }

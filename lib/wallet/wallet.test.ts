@@ -26,7 +26,7 @@ const FOREIGN_ID = "DDDDDDDDDDDDDDDDDDDDDD";
 const BROKEN_ID = "EEEEEEEEEEEEEEEEEEEEEE";
 const MATCH_CODE = "42";
 
-/** A stand-in for the app's wallet-facing endpoints: records what it got, answers per PROTOCOL.md. */
+/** A stand-in for the app's wallet-facing endpoints: records what it got, answers per docs/protocol.md. */
 function startFakeApp() {
   const received: { method: string; path: string; body: unknown }[] = [];
   let origin = "";

@@ -1,5 +1,5 @@
 /*
- * Channel subscriptions and presence for the sockets of this node (PROTOCOL.md section 2).
+ * Channel subscriptions and presence for the sockets of this node (docs/protocol.md section 2).
  *
  * Rules:
  * - The stores hold the truth (presence-types.ts); this node keeps only which of ITS

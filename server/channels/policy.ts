@@ -3,7 +3,7 @@
  *
  * `POST /api/channel-auth` asks this function, for a signed-in user, before it signs
  * anything; the socket then only checks the signature. The rules shipped here
- * (PROTOCOL.md section 2):
+ * (docs/protocol.md section 2):
  * - `private-user-<id>`: only the user whose id is <id>.
  * - `presence-*`: any signed-in user, as the member {user_id: <user id>, user_info:
  *   {address}}; every other member of the channel sees that object.

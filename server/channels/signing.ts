@@ -1,5 +1,5 @@
 /*
- * Pusher-compatible signing (PROTOCOL.md section 2), byte for byte what the official
+ * Pusher-compatible signing (docs/protocol.md section 2), byte for byte what the official
  * Pusher server SDKs compute.
  *
  * Rules:

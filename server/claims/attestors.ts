@@ -1,5 +1,5 @@
 /**
- * The attestors whose credentials the server trusts (PROTOCOL.md section 4).
+ * The attestors whose credentials the server trusts (docs/protocol.md section 4).
  *
  * - `TRUSTED_ATTESTORS` (config.ts): `{"<iss>": <public secp256k1 JWK>, ...}`.
  * - The development attestor: with `DEV_ATTESTOR` on (the default in development), the

@@ -1,5 +1,5 @@
 /**
- * Verification of a wallet's `presentation` (PROTOCOL.md section 4): an SD-JWT VC (ES256K)
+ * Verification of a wallet's `presentation` (docs/protocol.md section 4): an SD-JWT VC (ES256K)
  * from a trusted attestor with a key-binding JWT, checked against the login it came with.
  *
  * Checks, all of which must pass (else `claims_invalid`):

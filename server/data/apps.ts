@@ -1,5 +1,5 @@
 /**
- * Partner apps: who may fetch data with signed requests (PROTOCOL.md section 3).
+ * Partner apps: who may fetch data with signed requests (docs/protocol.md section 3).
  *
  * Rules:
  * - An app is an id and an EIP-55 checksummed address; requests are verified against

@@ -1,5 +1,5 @@
 /**
- * Verification of a signed data fetch (PROTOCOL.md section 3).
+ * Verification of a signed data fetch (docs/protocol.md section 3).
  *
  * What is signed: EIP-191 personal_sign of the text `message` when it is a string, else
  * of `JSON.stringify(message)` of the object exactly as it arrived (see

@@ -1,5 +1,5 @@
 /*
- * The server API (`/apps/*`, PROTOCOL.md section 2) also over HTTPS with mutual TLS, on
+ * The server API (`/apps/*`, docs/protocol.md section 2) also over HTTPS with mutual TLS, on
  * its own port (SERVER_API_MTLS_PORT), for partners' servers inside a private network.
  *
  * Rules:

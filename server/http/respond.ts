@@ -8,7 +8,7 @@ export function errorBody(code: ErrorCode, message: string = ERROR_MESSAGES[code
 }
 
 /**
- * `{"error": {"code", "message"}}` with the status PROTOCOL.md gives the code; a
+ * `{"error": {"code", "message"}}` with the status docs/protocol.md gives the code; a
  * route passes `status` where the contract answers the same code differently
  * (the wallet's GET answers 404/410 where POST /api/auth answers 401).
  */

@@ -24,7 +24,7 @@ export function isApiPath(pathname: string): boolean {
 /**
  * The HTTP API: one Hono router ahead of Next (hot paths never go through Next).
  * Unexpected errors are logged once here with a request id and answered with a
- * generic 500; expected outcomes are mapped to PROTOCOL.md codes by each route.
+ * generic 500; expected outcomes are mapped to docs/protocol.md codes by each route.
  */
 export function createApiRouter(
   ctx: AppContext,

@@ -1,5 +1,5 @@
 /**
- * The login service (PROTOCOL.md section 1) with its real parts: the memory store, the
+ * The login service (docs/protocol.md section 1) with its real parts: the memory store, the
  * self-tested signature verifier (native and js backends), real wallet keys and EIP-4361
  * messages. Only the collaborators at its edge (notify, onApproved, scheduleExpiry) are
  * recording functions, and time comes from an injected clock, so nothing sleeps.

@@ -1,5 +1,5 @@
 /**
- * Login sessions (PROTOCOL.md section 1).
+ * Login sessions (docs/protocol.md section 1).
  * - Identifiers: sessionId 128 random bits, nonce 96+ bits alphanumeric, browserSecret
  *   256 bits of which only the SHA-256 is stored, one-time code 256 bits living 60 s.
  * - One try per QR: any 401 on an open session ends it as `denied` with that reason.
@@ -44,7 +44,7 @@ export interface ApprovedLogin {
   sessionId: string;
   address: string;
   requiredClaims: string[];
-  /** Claims disclosed by a verified presentation (PROTOCOL.md section 4), to store on the user. */
+  /** Claims disclosed by a verified presentation (docs/protocol.md section 4), to store on the user. */
   claims?: Record<string, unknown>;
   /** Who answered: the wallet's IP and user agent, for the login event. */
   ip?: string;

@@ -1,5 +1,5 @@
 /**
- * The login state machine against PROTOCOL.md section 1, written out here independently of
+ * The login state machine against docs/protocol.md section 1, written out here independently of
  * the implementation: every one of the 64 (from, to) pairs is checked, so a transition added
  * or dropped by accident fails a named case.
  */

@@ -1,7 +1,7 @@
 import type { LoginState } from "../../lib/protocol/login";
 
 /**
- * The login session state machine (PROTOCOL.md section 1). `pending` -> `scanned` ->
+ * The login session state machine (docs/protocol.md section 1). `pending` -> `scanned` ->
  * `approved` -> `redeemed`; `denied`, `cancelled`, `expired` and `suspended` are ends.
  * No state is ever left once ended. Stores apply transitions as compare-and-set on the
  * states listed here, so two nodes can never both win one.

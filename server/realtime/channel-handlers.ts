@@ -1,5 +1,5 @@
 /*
- * `channel:subscribe`, `channel:unsubscribe` and the channel pushes (PROTOCOL.md section 2).
+ * `channel:subscribe`, `channel:unsubscribe` and the channel pushes (docs/protocol.md section 2).
  *
  * Rules:
  * - `private-*` and `presence-*` need `auth` = APP_KEY:HMAC-SHA256 over THIS socket's own

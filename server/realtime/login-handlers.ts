@@ -5,7 +5,7 @@ import { failAck as fail, runGuarded } from "./run-guarded";
 
 export type LoginHandlerDeps = Pick<AppContext, "config" | "log" | "login" | "stores" | "io">;
 
-/** `login:start`, `login:resume`, `login:cancel` (PROTOCOL.md section 1). */
+/** `login:start`, `login:resume`, `login:cancel` (docs/protocol.md section 1). */
 export function registerLoginHandlers(ctx: LoginHandlerDeps) {
   const { config, log, login, stores } = ctx;
   const { loginStartPerSocket, loginStartPerIp, windowMs } = config.rateLimits;

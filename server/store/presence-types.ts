@@ -1,5 +1,5 @@
 /**
- * Channel subscriptions and presence members (PROTOCOL.md section 2), as the stores keep
+ * Channel subscriptions and presence members (docs/protocol.md section 2), as the stores keep
  * them so that every node sees the same channels and members.
  *
  * The model:

@@ -1,5 +1,5 @@
 /*
- * Access tokens (PROTOCOL.md section 1, "Access tokens and authorize").
+ * Access tokens (docs/protocol.md section 1, "Access tokens").
  *
  * - JWT signed with the installation's ES256 key; header `typ: at+jwt` and `kid`.
  * - Claims iss, aud, sub (user id), address, iat, exp, jti. Lifetime at most

@@ -1,5 +1,5 @@
 /*
- * Bearer authorization for protected routes (PROTOCOL.md section 1, RFC 6750).
+ * Bearer authorization for protected routes (docs/protocol.md section 1, RFC 6750).
  *
  * - Only `Authorization: Bearer <token68>` is read; tokens in query strings or bodies are
  *   never looked at.

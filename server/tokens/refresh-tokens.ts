@@ -1,5 +1,5 @@
 /*
- * Refresh tokens (PROTOCOL.md section 1: redeem, refresh, logout).
+ * Refresh tokens (docs/protocol.md section 1: redeem, refresh, logout).
  *
  * - A token is 256 random bits, base64url. The database keeps only its SHA-256, so a
  *   leaked table cannot be replayed; lookups go by that hash.

@@ -1,5 +1,5 @@
 /*
- * `POST /api/channel-auth` (PROTOCOL.md section 2): the browser asks the app to sign its
+ * `POST /api/channel-auth` (docs/protocol.md section 2): the browser asks the app to sign its
  * subscription to a private or presence channel.
  *
  * Rules:

@@ -1,5 +1,5 @@
 /**
- * `POST /api/data/{resource}`: signed data fetches from partner servers (PROTOCOL.md
+ * `POST /api/data/{resource}`: signed data fetches from partner servers (docs/protocol.md
  * section 3; the rules are in server/data/verify-request.ts).
  *
  * Rules:
@@ -8,7 +8,7 @@
  *   signature recovery (measured in bench/data-fetch.ts). The API listener
  *   (server/http/router.ts) sends it exactly `POST /api/data/<one segment>`; every other
  *   method or shape goes to the router, which answers 404.
- * - Answers are the API's own: `{"error": {"code", "message"}}` with the status PROTOCOL.md
+ * - Answers are the API's own: `{"error": {"code", "message"}}` with the status docs/protocol.md
  *   gives, `Retry-After` on 429, and a body over MAX_DATA_BODY_BYTES is answered 413
  *   without reading the rest, on a connection that is then closed.
  * - Server to server: no CORS, so a browser page can never use a partner's key here.

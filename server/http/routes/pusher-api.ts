@@ -1,5 +1,5 @@
 /*
- * The Pusher Channels HTTP API on `/apps/{appId}/...` (PROTOCOL.md section 2), so the
+ * The Pusher Channels HTTP API on `/apps/{appId}/...` (docs/protocol.md section 2), so the
  * official Pusher server SDKs, pointed at this host and port, work unchanged.
  *
  * Rules:
