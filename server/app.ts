@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./logger";
-import { publishAppContext, type AppContext } from "./context";
+import type { AppContext } from "./context";
 import { migrateDatabase } from "./db/migrate";
 import { createDb } from "./db/client";
 import { createLoginWrites } from "./db/login-writes";
@@ -146,7 +146,6 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       verifier,
       signingKey,
       login,
-      expiryTimers,
       io,
       channels,
       channelCredentials,
@@ -191,8 +190,6 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       });
     });
 
-    publishAppContext(ctx);
-    cleanups.push(() => publishAppContext(undefined));
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
       httpServer.listen(config.port, config.host, () => resolve());

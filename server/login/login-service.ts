@@ -16,7 +16,7 @@ import type {
   StartedSession,
 } from "../../lib/protocol/login";
 import type { AuthBody } from "../../lib/protocol/login";
-import type { ErrorCode } from "../../lib/protocol/errors";
+import type { ErrorCode, Result } from "../../lib/protocol/errors";
 import { parseSiweMessage } from "../../lib/protocol/siwe";
 import type { Config } from "../config";
 import type { LoginSessionRecord, LoginSessionStore, TransitionRequest } from "../store/types";
@@ -37,8 +37,6 @@ export const CODE_TTL_MS = 60_000;
 export const CLOCK_SKEW_MS = 60_000;
 /** Closed sessions stay readable this long, so late callers learn "closed", not "unknown". */
 const KEEP_AFTER_END_MS = 120_000;
-
-export type Outcome<T> = ({ ok: true } & T) | { ok: false; code: ErrorCode };
 
 export interface ApprovedLogin {
   sessionId: string;
@@ -112,7 +110,7 @@ export function createLoginService(deps: LoginServiceDeps) {
   }
 
   /** Any 401 on an open session ends it: one try per QR. */
-  async function refuse(session: LoginSessionRecord, code: ErrorCode): Promise<Outcome<never>> {
+  async function refuse(session: LoginSessionRecord, code: ErrorCode): Promise<Result<never>> {
     await transition(session.id, {
       from: statesLeadingTo("denied", ["pending", "scanned"]),
       to: "denied",
@@ -176,7 +174,7 @@ export function createLoginService(deps: LoginServiceDeps) {
     async resumeLogin(input: {
       sessionId: string;
       browserSecret: string;
-    }): Promise<Outcome<{ session: SessionStatus }>> {
+    }): Promise<Result<{ session: SessionStatus }>> {
       const session = await loadForBrowser(input.sessionId, input.browserSecret);
       if (!session) return { ok: false, code: "session_not_found" };
       if (isOpenState(session.state)) deps.scheduleExpiry(session.id, session.expiresAt);
@@ -184,7 +182,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       return { ok: true, session: statusOf(session) };
     },
 
-    async cancelLogin(input: { sessionId: string; browserSecret: string }): Promise<Outcome<object>> {
+    async cancelLogin(input: { sessionId: string; browserSecret: string }): Promise<Result<object>> {
       const session = await loadForBrowser(input.sessionId, input.browserSecret);
       if (!session) return { ok: false, code: "session_not_found" };
       const result = await transition(session.id, {
@@ -205,7 +203,7 @@ export function createLoginService(deps: LoginServiceDeps) {
     },
 
     /** What the wallet reads after scanning; the first read moves `pending` to `scanned`. */
-    async readLoginRequest(sessionId: string): Promise<Outcome<{ request: LoginRequest }>> {
+    async readLoginRequest(sessionId: string): Promise<Result<{ request: LoginRequest }>> {
       const session = await load(sessionId);
       if (!session) return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
@@ -240,7 +238,7 @@ export function createLoginService(deps: LoginServiceDeps) {
     async submitLoginAnswer(
       body: AuthBody,
       meta: { ip?: string; userAgent?: string } = {},
-    ): Promise<Outcome<{ state: "approved" }>> {
+    ): Promise<Result<{ state: "approved" }>> {
       const session = await load(body.sessionId);
       if (!session) return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
@@ -328,7 +326,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       return { ok: true, state: "approved" };
     },
 
-    async denyLogin(sessionId: string): Promise<Outcome<{ state: "denied" }>> {
+    async denyLogin(sessionId: string): Promise<Result<{ state: "denied" }>> {
       const session = await load(sessionId);
       if (!session) return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
@@ -347,7 +345,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       sessionId: string;
       browserSecret: string;
       code: string;
-    }): Promise<Outcome<{ userId: string; address: string }>> {
+    }): Promise<Result<{ userId: string; address: string }>> {
       const session = await load(input.sessionId);
       if (!session || session.state !== "approved" || !session.userId || !session.address || !session.code) {
         return { ok: false, code: "invalid_code" };

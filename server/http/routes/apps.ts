@@ -13,12 +13,14 @@ import type { AppDirectory } from "../../data/app-directory";
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
+export type AppRouteDeps = Pick<AppContext, "config" | "db" | "log" | "signingKey">;
+
 /**
  * Partner apps, for their owner (a Bearer access token): register, list, disable,
  * enable. A generated private key is in the create answer only (no-store), never
  * stored or logged.
  */
-export function createAppRoutes(ctx: AppContext, apps: AppDirectory) {
+export function createAppRoutes(ctx: AppRouteDeps, apps: AppDirectory) {
   const routes = new Hono<ApiEnv>();
   routes.use("*", allowOrigins(ctx.config.allowedOrigins));
   routes.use("*", requireAccessToken(ctx));

@@ -19,8 +19,13 @@ import {
 } from "../../tokens/refresh-tokens";
 import { findUserById, toPublicUser } from "../../db/users";
 
+export type AuthRouteDeps = Pick<
+  AppContext,
+  "config" | "db" | "log" | "login" | "loginWrites" | "signingKey" | "stores"
+>;
+
 /** The wallet's answer and deny; the browser's redeem, refresh and logout. */
-export function createAuthRoutes(ctx: AppContext) {
+export function createAuthRoutes(ctx: AuthRouteDeps) {
   const routes = new Hono<ApiEnv>();
   const { config } = ctx;
   const isSecure = config.publicUrl.startsWith("https:");

@@ -18,7 +18,7 @@ import type { Context } from "hono";
 import { CHANNEL_NAME_PATTERN, MAX_SOCKET_ID_LENGTH, SOCKET_ID_PATTERN } from "../../../lib/protocol/channels";
 import type { ChannelAuthRequest, ChannelAuthResponse } from "../../../lib/protocol/channels";
 import { channelAuthBodySchema } from "../../../lib/protocol/channel-schemas";
-import type { ErrorCode } from "../../../lib/protocol/errors";
+import type { Result } from "../../../lib/protocol/errors";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
@@ -28,7 +28,9 @@ import { requireAccessToken } from "../require-access-token";
 import { decideChannelAccess } from "../../channels/policy";
 import { signChannelAuth } from "../../channels/signing";
 
-export function createChannelAuthRoutes(ctx: AppContext) {
+export type ChannelAuthRouteDeps = Pick<AppContext, "config" | "signingKey" | "channelCredentials">;
+
+export function createChannelAuthRoutes(ctx: ChannelAuthRouteDeps) {
   const routes = new Hono<ApiEnv>();
   routes.use("*", allowOrigins(ctx.config.allowedOrigins));
   routes.post("/", requireAccessToken(ctx), async (c) => {
@@ -52,10 +54,8 @@ export function createChannelAuthRoutes(ctx: AppContext) {
   return routes;
 }
 
-type BodyResult = { ok: true; data: ChannelAuthRequest } | { ok: false; code: ErrorCode };
-
 /** JSON or application/x-www-form-urlencoded; anything else is invalid_request. */
-async function readChannelAuthBody(c: Context<ApiEnv>): Promise<BodyResult> {
+async function readChannelAuthBody(c: Context<ApiEnv>): Promise<Result<{ data: ChannelAuthRequest }>> {
   const contentType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (contentType !== "application/json" && contentType !== "application/x-www-form-urlencoded") {
     return { ok: false, code: "invalid_request" };

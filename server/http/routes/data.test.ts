@@ -4,11 +4,11 @@ import { Writable } from "node:stream";
 import { Wallet, hexlify, randomBytes } from "ethers";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AppContext } from "../../context";
+import type { Db } from "../../db/client";
 import { createSignatureVerifier } from "../../crypto/secp256k1";
 import type { AppDirectory } from "../../data/app-directory";
 import { createMemoryStores } from "../../store/memory";
-import { createDataEndpoint, isDataFetchPath, requestPath } from "./data";
+import { createDataEndpoint, isDataFetchPath, requestPath, type DataEndpointDeps } from "./data";
 
 // The endpoint alone, on a real Node server. Its happy path and every refusal are covered
 // against the whole server in test/data/data-api.test.ts; this covers what is its own.
@@ -31,12 +31,13 @@ let port = 0;
 const server = createServer();
 
 beforeAll(async () => {
-  const ctx = {
-    db: {},
+  const ctx: DataEndpointDeps = {
+    // Never reached: the app directory fails before any page is read.
+    db: {} as Db,
     log,
     verifier: await createSignatureVerifier("auto"),
     stores: createMemoryStores(),
-  } as unknown as AppContext;
+  };
   const endpoint = createDataEndpoint(ctx, failingApps);
   server.on("request", (req, res) => void endpoint(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

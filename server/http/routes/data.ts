@@ -63,7 +63,9 @@ export function requestPath(req: IncomingMessage): string {
   }
 }
 
-export function createDataEndpoint(ctx: AppContext, apps: AppDirectory): NodeHandler {
+export type DataEndpointDeps = Pick<AppContext, "db" | "log" | "stores" | "verifier">;
+
+export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): NodeHandler {
   const pages = createPageReader({ db: ctx.db });
   const deps: DataVerifyDeps = {
     verifier: ctx.verifier,

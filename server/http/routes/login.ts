@@ -5,8 +5,10 @@ import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
 import { allowAnyOrigin, allowOrigins } from "../cors";
 
+export type LoginRouteDeps = Pick<AppContext, "config" | "login">;
+
 /** The wallet reads the request behind a QR; browsers without websockets poll their session. */
-export function createLoginRoutes(ctx: AppContext) {
+export function createLoginRoutes(ctx: LoginRouteDeps) {
   const routes = new Hono<ApiEnv>();
 
   routes.use("/requests/*", allowAnyOrigin());

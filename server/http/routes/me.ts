@@ -6,7 +6,9 @@ import { allowOrigins } from "../cors";
 import { requireAccessToken } from "../require-access-token";
 import { findUserById, toMeUser } from "../../db/users";
 
-export function createMeRoutes(ctx: AppContext) {
+export type MeRouteDeps = Pick<AppContext, "config" | "db" | "signingKey">;
+
+export function createMeRoutes(ctx: MeRouteDeps) {
   const routes = new Hono<ApiEnv>();
   routes.use("*", allowOrigins(ctx.config.allowedOrigins));
   routes.get("/", requireAccessToken(ctx), async (c) => {

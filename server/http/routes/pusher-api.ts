@@ -31,7 +31,7 @@ import {
   triggerEventBodySchema,
   userIdSchema,
 } from "../../../lib/protocol/channel-schemas";
-import type { ErrorCode } from "../../../lib/protocol/errors";
+import type { Result } from "../../../lib/protocol/errors";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
@@ -48,12 +48,12 @@ type PusherApiEnv = {
   Variables: ApiEnv["Variables"] & { params: ReadonlyMap<string, string>; body: Uint8Array };
 };
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode };
-
 const EVENT_INFO = ["user_count", "subscription_count"] as const;
 type EventInfo = (typeof EVENT_INFO)[number];
 
-export function createPusherApiRoutes(ctx: AppContext) {
+export type PusherApiDeps = Pick<AppContext, "channelCredentials" | "io" | "stores">;
+
+export function createPusherApiRoutes(ctx: PusherApiDeps) {
   const routes = new Hono<PusherApiEnv>();
   const credentials = ctx.channelCredentials;
   const store = ctx.stores.presence;
@@ -190,7 +190,7 @@ export function createPusherApiRoutes(ctx: AppContext) {
 }
 
 /** Pusher's per-event checks: channels 1-100 with valid names, data 10 KB, socket_id. */
-function checkEvent(event: { data: string; channels: string[]; socketId: string | undefined }): Outcome<null> {
+function checkEvent(event: { data: string; channels: string[]; socketId: string | undefined }): Result<object> {
   if (event.channels.length === 0) return { ok: false, code: "invalid_request" };
   if (event.channels.length > CHANNEL_LIMITS.maxChannelsPerEvent) return { ok: false, code: "too_many_channels" };
   for (const channel of event.channels) {
@@ -202,11 +202,11 @@ function checkEvent(event: { data: string; channels: string[]; socketId: string 
   if (Buffer.byteLength(event.data, "utf8") > CHANNEL_LIMITS.maxEventDataBytes) {
     return { ok: false, code: "data_too_large" };
   }
-  return { ok: true, value: null };
+  return { ok: true };
 }
 
 /** Strict UTF-8, then JSON, then the schema; each failure is invalid_request. */
-function parseBody<T>(body: Uint8Array, schema: z.ZodType<T>): Outcome<T> {
+function parseBody<T>(body: Uint8Array, schema: z.ZodType<T>): Result<{ value: T }> {
   let raw: unknown;
   try {
     raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
