@@ -43,32 +43,27 @@
  *    channel with a Bearer access token from a real QR login (lib/client + lib/wallet), requests/s
  *    with autocannon, beside `GET /api/health` on the same server with the same settings.
  *
- * Alone: node --import tsx bench/channels.ts [--cpu-prof] [--subscribers=1000] [--holders=4]
- *   [--steady-rate=100] [--light-rate=25] [--presence-users=500]
+ * In `npm run bench` (section `channels`): --subscribers=1000 --holders=4 --steady-rate=100
+ *   --light-rate=25 --presence-users=500.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { mkdir } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { createLoginClient } from "../lib/client/login-client";
 import { RealtimeServer, signChannelAuth, signRequestParams } from "../lib/sdk/realtime-server";
 import { approveLogin, createWalletKey, fetchLoginRequest } from "../lib/wallet";
 import type { HolderCommand, HolderMessage, HolderOptions } from "./channel-holder";
 import { measureThroughput, type ThroughputResult } from "./http-throughput";
-import { formatProfileSummary, summarizeProfile } from "./profile-summary";
 import {
   ROOT,
   appServerEnv,
   createTempDir,
   readCpuSeconds,
-  removeTempDirs,
   startServer,
   trackChild,
   type ServerHandle,
 } from "./server-process";
-import type { Row } from "./table";
 import { MiniSocket, nowMs } from "./ws-client";
 
 export interface ChannelsBenchOptions {
@@ -1010,185 +1005,5 @@ export async function benchChannels(given: Partial<ChannelsBenchOptions> = {}): 
   } finally {
     for (const side of sides) await closeSide(side);
     for (const server of servers) await server.handle.stop();
-  }
-}
-
-export const CHANNEL_TARGETS = { fanoutVsBare: 0.8, steadyP99Ms: 5 } as const;
-
-/** The rows bench/run.ts adds to its table. */
-export function toChannelRows(result: ChannelsBenchResult, targets = CHANNEL_TARGETS): Row[] {
-  const fmt = (n: number, digits = 0) =>
-    n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  const ratio = (a: number, b: number) => (b > 0 ? round2(a / b) : 0);
-  const { ours, bare, options, auth } = result;
-  const o = ours.fanout;
-  const b = bare.fanout;
-  const fanoutRatio = ratio(o.single.deliveriesPerSec, b.single.deliveriesPerSec);
-  const authErrors = sumErrors(auth.errors);
-  const perCpu = (rps: number, cores: number) => (cores > 0 ? Math.round(rps / cores) : 0);
-  const authPerCpu = perCpu(auth.channelAuth.requestsPerSec, auth.channelAuthServerCpuCores);
-  const healthPerCpu = perCpu(auth.apiHealth.requestsPerSec, auth.apiHealthServerCpuCores);
-  const steadyRow = (rate: number, of: (f: FanoutMeasurement) => SteadyMeasurement, hasTarget: boolean): Row[] => [
-    {
-      section: "channels",
-      figure: `trigger written -> each delivery at ${rate} triggers/s, p50`,
-      value: `${fmt(of(o).latency.p50, 2)} ms`,
-      peer: "bare Socket.IO, same rate",
-      peerValue: `${fmt(of(b).latency.p50, 2)} ms`,
-      ratio: ratio(of(o).latency.p50, of(b).latency.p50),
-      target: "(info)",
-      meets: null,
-    },
-    {
-      section: "channels",
-      figure: `trigger written -> each delivery at ${rate} triggers/s, p99 (${fmt(of(o).latency.count)} deliveries)`,
-      value: `${fmt(of(o).latency.p99, 2)} ms`,
-      peer: "bare Socket.IO, same rate",
-      peerValue: `${fmt(of(b).latency.p99, 2)} ms`,
-      ratio: ratio(of(o).latency.p99, of(b).latency.p99),
-      target: hasTarget ? `<= ${targets.steadyP99Ms} ms` : "(info)",
-      meets: hasTarget ? of(o).latency.count > 0 && of(o).latency.p99 <= targets.steadyP99Ms : null,
-    },
-  ];
-  return [
-    {
-      section: "channels",
-      figure: `fan-out deliveries/s: 1 signed REST trigger -> ${fmt(options.subscribers)} subscribers (median of ${options.singleTriggers})`,
-      value: `${fmt(o.single.deliveriesPerSec)}/s`,
-      peer: "bare Socket.IO: POST -> io.to(room).emit",
-      peerValue: `${fmt(b.single.deliveriesPerSec)}/s`,
-      ratio: fanoutRatio,
-      target: `>= ${targets.fanoutVsBare}x bare`,
-      meets: fanoutRatio >= targets.fanoutVsBare,
-    },
-    {
-      section: "channels",
-      figure: "trigger written -> last delivery, p50 / max (same triggers)",
-      value: `${fmt(o.single.toLastDelivery.p50, 2)} / ${fmt(o.single.toLastDelivery.max, 2)} ms`,
-      peer: "bare Socket.IO",
-      peerValue: `${fmt(b.single.toLastDelivery.p50, 2)} / ${fmt(b.single.toLastDelivery.max, 2)} ms`,
-      ratio: ratio(o.single.toLastDelivery.p50, b.single.toLastDelivery.p50),
-      target: "(info)",
-      meets: null,
-    },
-    {
-      section: "channels",
-      figure: `burst deliveries/s: ${options.burstTriggers} triggers back to back, ${options.burstConnections} connections`,
-      value: `${fmt(o.burst.deliveriesPerSec)}/s`,
-      peer: "bare Socket.IO",
-      peerValue: `${fmt(b.burst.deliveriesPerSec)}/s`,
-      ratio: ratio(o.burst.deliveriesPerSec, b.burst.deliveriesPerSec),
-      target: "(info)",
-      meets: null,
-    },
-    ...steadyRow(options.steadyRate, (f) => f.steady, true),
-    ...steadyRow(options.lightRate, (f) => f.light, false),
-    {
-      section: "channels",
-      figure: `req/s POST /api/channel-auth (presence, Bearer token), ${auth.channelAuth.connections} conns`,
-      value: `${fmt(auth.channelAuth.requestsPerSec)}/s`,
-      peer: "GET /api/health, same server and settings",
-      peerValue: `${fmt(auth.apiHealth.requestsPerSec)}/s`,
-      ratio: ratio(auth.channelAuth.requestsPerSec, auth.apiHealth.requestsPerSec),
-      target: "(info)",
-      meets: null,
-    },
-    {
-      section: "channels",
-      figure: "channel-auth requests per server CPU-second",
-      value: `${fmt(authPerCpu)}/cpu-s`,
-      peer: "GET /api/health per server CPU-second",
-      peerValue: `${fmt(healthPerCpu)}/cpu-s`,
-      ratio: ratio(authPerCpu, healthPerCpu),
-      target: "(info)",
-      meets: null,
-    },
-    {
-      section: "channels",
-      figure: `presence churn events/s at the observer: ${fmt(options.presenceUsers)} users join, then leave`,
-      value: `${fmt(ours.presence.eventsPerSec)}/s`,
-      peer: "bare Socket.IO (room + member map)",
-      peerValue: `${fmt(bare.presence.eventsPerSec)}/s`,
-      ratio: ratio(ours.presence.eventsPerSec, bare.presence.eventsPerSec),
-      target: "(info)",
-      meets: null,
-    },
-    {
-      section: "channels",
-      figure: "channel errors: deliveries, triggers, presence notices and counts, channel-auth",
-      value: fmt(ours.errorCount + authErrors),
-      peer: "bare Socket.IO (deliveries, presence)",
-      peerValue: fmt(bare.errorCount),
-      ratio: null,
-      target: "0",
-      meets: ours.errorCount + authErrors === 0 && bare.errorCount === 0,
-    },
-  ];
-}
-
-/** The lines for the notes under the table. */
-export function channelsNotes(result: ChannelsBenchResult): string[] {
-  const { ours, bare, auth, options } = result;
-  const fmt = (n: number) => n.toLocaleString("en-US");
-  const steady = (kind: "steady" | "light") => {
-    const o = ours.fanout[kind];
-    const b = bare.fanout[kind];
-    return (
-      `at ${o.rate}/s sent ${o.achievedRate}/s (bare ${b.achievedRate}/s), server CPU ${o.serverCpuCores} cores ` +
-      `(bare ${b.serverCpuCores}), subscribers + sender ${o.generatorCpuCores} (bare run ${b.generatorCpuCores})`
-    );
-  };
-  const notes = [
-    `channels: ${fmt(options.subscribers)} subscribers per server in ${options.holders} holder processes; ` +
-      `fan-out capacity in this run (burst) ours ${fmt(ours.fanout.burst.deliveriesPerSec)}/s, bare ${fmt(bare.fanout.burst.deliveriesPerSec)}/s, ` +
-      `so ${options.steadyRate} triggers/s (${fmt(options.steadyRate * options.subscribers)} deliveries/s offered) ` +
-      `${options.steadyRate * options.subscribers > Math.max(ours.fanout.burst.deliveriesPerSec, bare.fanout.burst.deliveriesPerSec) ? "is MORE than either server fans out here: that latency is a growing queue" : "is within both servers' capacity"}; ` +
-      `${steady("steady")}; ${steady("light")}`,
-    `channels presence: join ${ours.presence.joinMs} ms + leave ${ours.presence.leaveMs} ms (bare ${bare.presence.joinMs} + ${bare.presence.leaveMs}); ` +
-      `member count ${ours.presence.countAfterJoins} -> ${ours.presence.countAtEnd} (bare ${bare.presence.countAfterJoins} -> ${bare.presence.countAtEnd}); ` +
-      `the other members received ${fmt(ours.presence.memberNotices)} notices (bare ${fmt(bare.presence.memberNotices)})`,
-    `channels auth: server CPU ${auth.channelAuthServerCpuCores} cores for channel-auth, ${auth.apiHealthServerCpuCores} for /api/health; ` +
-      `latency p50/p99 ${auth.channelAuth.latencyP50Ms}/${auth.channelAuth.latencyP99Ms} ms (health ${auth.apiHealth.latencyP50Ms}/${auth.apiHealth.latencyP99Ms} ms)`,
-  ];
-  const ourErrors = { ...ours.fanout.errors, ...ours.presence.errors, ...auth.errors };
-  if (sumErrors(ourErrors) > 0) notes.push(`channels, our errors: ${JSON.stringify(ourErrors)}`);
-  const bareErrors = { ...bare.fanout.errors, ...bare.presence.errors };
-  if (sumErrors(bareErrors) > 0) notes.push(`channels, bare errors: ${JSON.stringify(bareErrors)}`);
-  return notes;
-}
-
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  try {
-    const cpuProfileDir = process.argv.includes("--cpu-prof") ? path.join(ROOT, "bench", "results") : undefined;
-    if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
-    const numberFlag = (name: string) => {
-      const value = process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-      return value === undefined ? undefined : Number(value);
-    };
-    const given: Partial<ChannelsBenchOptions> = { ...(cpuProfileDir ? { cpuProfileDir } : {}) };
-    for (const [flag, key] of [
-      ["subscribers", "subscribers"],
-      ["holders", "holders"],
-      ["steady-rate", "steadyRate"],
-      ["light-rate", "lightRate"],
-      ["presence-users", "presenceUsers"],
-    ] as const) {
-      const value = numberFlag(flag);
-      if (value !== undefined && value > 0) given[key] = value;
-    }
-    const started = Date.now();
-    given.log = (line) => console.error(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`);
-    const result = await benchChannels(given);
-    console.error(`[${((Date.now() - started) / 1000).toFixed(1)} s] done`);
-    const { formatTable } = await import("./table");
-    console.log(formatTable(toChannelRows(result)));
-    for (const note of channelsNotes(result)) console.log(note);
-    for (const [what, file] of Object.entries(result.cpuProfiles)) {
-      console.log(`\nCPU profile, ${what}: ${path.relative(ROOT, file)}`);
-      console.log(formatProfileSummary(await summarizeProfile(file, 15)));
-    }
-  } finally {
-    await removeTempDirs();
   }
 }

@@ -17,7 +17,7 @@
  * generator each have a core; it registers the apps straight in the server's SQLite database
  * (with a rate limit the benchmark never reaches) and seeds `users` users, then measures.
  *
- * Alone: node --import tsx bench/data-fetch.ts [--seconds=5] [--partners=50]
+ * In `npm run bench` (section `data`): --data-seconds=5, --partners=50.
  */
 import { Agent, request } from "node:http";
 import path from "node:path";
@@ -26,15 +26,7 @@ import { hashPersonalMessage, toHex } from "../server/crypto/eip191";
 import { measureThroughput, type ThroughputResult } from "./http-throughput";
 import { checkBenchSigner, createBenchWallet, signerBackend } from "./native-signer";
 import { benchRecovery, type RecoveryBenchResult } from "./recovery";
-import {
-  appServerEnv,
-  createTempDir,
-  removeTempDirs,
-  runGeneratorProcess,
-  startServer,
-  type ServerHandle,
-} from "./server-process";
-import type { Row } from "./table";
+import { appServerEnv, createTempDir, runGeneratorProcess, startServer, type ServerHandle } from "./server-process";
 import { startLoadWindow } from "./load-window";
 
 export interface DataFetchBenchOptions {
@@ -102,7 +94,7 @@ export interface DataFetchBenchResult {
 
 const DEFAULTS = { partners: 50, seconds: 5, warmupSeconds: 1, users: 200, recoverySeconds: 2, target: 0.6 };
 const SELF = fileURLToPath(import.meta.url);
-const PAGE_LIMIT = 20;
+export const PAGE_LIMIT = 20;
 const MESSAGE_TTL_SECONDS = 300;
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -385,88 +377,9 @@ export async function benchDataFetches(given: DataFetchBenchOptions = {}): Promi
   }
 }
 
-/** The rows bench/run.ts can add to its table. */
-export function toDataFetchRows(result: DataFetchBenchResult): Row[] {
-  const number = (value: number) => value.toLocaleString("en-US");
-  const { dataFetches } = result;
-  return [
-    {
-      section: "data",
-      figure: `verified data fetches/s (users, limit ${PAGE_LIMIT}), ${dataFetches.partners} partners`,
-      value: `${number(dataFetches.fetchesPerSec)}/s`,
-      peer: "bare recovery (EIP-191 hash + recover), one thread",
-      peerValue: `${number(result.bareRecoveryPerSec)}/s`,
-      ratio: result.ratioToRecovery,
-      target: `>= ${result.target}x`,
-      meets: result.ratioToRecovery >= result.target,
-    },
-    {
-      section: "data",
-      figure: "the same per CPU-second the server used",
-      value: `${number(result.fetchesPerServerCpuSecond)}/cpu-s`,
-      peer: "bare recovery, per CPU-second",
-      peerValue: `${number(result.bareRecoveryPerSec)}/cpu-s`,
-      ratio: result.cpuRatioToRecovery,
-      target: "(info)",
-      meets: null,
-    },
-    {
-      section: "data",
-      figure: "data fetches/s beside GET /api/health",
-      value: `${number(dataFetches.fetchesPerSec)}/s`,
-      peer: `GET /api/health, ${result.apiHealth.connections} connections`,
-      peerValue: `${number(result.apiHealth.requestsPerSec)}/s`,
-      ratio: result.ratioToHealth,
-      target: "(info)",
-      meets: null,
-    },
-    {
-      section: "data",
-      figure: "data fetch latency p50 / p99",
-      value: `${dataFetches.latencyP50Ms} / ${dataFetches.latencyP99Ms} ms`,
-      peer: "GET /api/health p50 / p99",
-      peerValue: `${result.apiHealth.latencyP50Ms} / ${result.apiHealth.latencyP99Ms} ms`,
-      ratio: null,
-      target: "(info)",
-      meets: null,
-    },
-    {
-      section: "data",
-      figure: "data fetch errors (whole run)",
-      value: String(dataFetches.errorCount),
-      peer: "",
-      peerValue: "",
-      ratio: null,
-      target: "0",
-      meets: dataFetches.errorCount === 0,
-    },
-  ];
-}
-
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain && process.argv[2] === "--generator") {
   const result = await runDataFetchLoad(JSON.parse(process.argv[3] ?? "{}") as GeneratorOptions);
   if (process.send) process.send({ type: "result", result }, () => process.exit(0));
   else console.log(JSON.stringify(result, null, 2));
-} else if (isMain) {
-  const readNumber = (name: string) => {
-    const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-    return arg ? Number(arg.slice(name.length + 3)) : undefined;
-  };
-  const seconds = readNumber("seconds");
-  const partners = readNumber("partners");
-  try {
-    const result = await benchDataFetches({
-      ...(seconds ? { seconds } : {}),
-      ...(partners ? { partners } : {}),
-    });
-    const { formatTable } = await import("./table");
-    console.log(formatTable(toDataFetchRows(result)));
-    console.log(
-      `server used ${result.serverCpuCores} cores, the generator ${result.dataFetches.generatorCpuCores} (signer: ${result.dataFetches.signer})`,
-    );
-    if (result.dataFetches.errorCount > 0) console.log("errors:", result.dataFetches.errors);
-  } finally {
-    await removeTempDirs();
-  }
 }

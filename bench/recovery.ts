@@ -2,11 +2,8 @@
  * Signature recovery throughput: EIP-191 hash + secp256k1 recovery + checksummed address, the work
  * POST /api/auth and signed data fetches do per request. Our backends are measured beside
  * ethers.verifyMessage in the same run, over the same pool of signed SIWE messages, on one thread.
- *
- * Alone: node --import tsx bench/recovery.ts [--seconds=2]
  */
 import { randomBytes } from "node:crypto";
-import { pathToFileURL } from "node:url";
 import { Wallet, verifyMessage } from "ethers";
 import { formatSiweMessage } from "../lib/protocol/siwe";
 import { recoverPersonalSign } from "../server/crypto/eip191";
@@ -122,28 +119,4 @@ export async function benchRecovery(opts: { seconds?: number } = {}): Promise<Re
   const oursRow = rows[1] as RecoveryBenchResult["rows"][number];
   const ethersRow = rows[0] as RecoveryBenchResult["rows"][number];
   return { rows, ratio: Math.round((oursRow.opsPerSec / ethersRow.opsPerSec) * 10) / 10 };
-}
-
-function formatTable(result: RecoveryBenchResult): string {
-  const baseline = result.rows[0]?.opsPerSec ?? 1;
-  const width = Math.max(...result.rows.map((row) => row.name.length));
-  const number = (value: number | undefined) => (value ?? 0).toLocaleString("en-US").padStart(9);
-  const head = `${"".padEnd(width)}  ${"ops/cpu-s".padStart(9)}  ${"ops/wall-s".padStart(10)}  vs ethers`;
-  const lines = result.rows.map(
-    (row) =>
-      `${row.name.padEnd(width)}  ${number(row.opsPerSec)}  ${number(row.wallOpsPerSec).padStart(10)}  ${(row.opsPerSec / baseline).toFixed(1).padStart(8)}x`,
-  );
-  return [
-    head,
-    ...lines,
-    `ours vs ethers: ${result.ratio}x (one thread, pool of ${POOL_SIZE} signed SIWE messages)`,
-  ].join("\n");
-}
-
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  const arg = process.argv.find((a) => a.startsWith("--seconds="));
-  const seconds = arg ? Number(arg.slice("--seconds=".length)) : undefined;
-  const result = await benchRecovery(seconds !== undefined && seconds > 0 ? { seconds } : {});
-  console.log(formatTable(result));
 }

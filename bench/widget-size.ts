@@ -3,8 +3,6 @@
  * `components/qr-login/index.ts` bundled for browsers (ESM, minified) with everything
  * it pulls in (socket.io-client, qrcode.react, zustand) except React itself, which the
  * host app already has. Target: <= 25 KB gzipped.
- *
- * `node --import tsx bench/widget-size.ts` prints it.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,13 +39,4 @@ export async function measureWidgetSize(): Promise<{ bytes: number; gzipBytes: n
   const output = result.outputFiles.find((file) => file.path.endsWith(".js"));
   if (output === undefined) throw new Error("esbuild produced no output");
   return { bytes: output.contents.byteLength, gzipBytes: gzipSync(output.contents, { level: 9 }).byteLength };
-}
-
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { bytes, gzipBytes } = await measureWidgetSize();
-  const kb = (n: number) => `${(n / 1024).toFixed(2)} KB (${n} B)`;
-  const verdict = gzipBytes <= WIDGET_GZIP_TARGET_BYTES ? "meets" : "MISSES";
-  console.log(
-    `QR-login widget: ${kb(bytes)} minified, ${kb(gzipBytes)} gzipped (${verdict} the ${kb(WIDGET_GZIP_TARGET_BYTES)} target)`,
-  );
 }

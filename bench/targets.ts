@@ -1,0 +1,10 @@
+/** The targets of the benchmark's figures (bench/README.md says what each means); written into the JSON. */
+export const TARGETS = {
+  recoveryPerSec: 10_000,
+  recoveryVsEthers: 15,
+  loginsPerSec: 1500,
+  approveToBrowserP99Ms: 10,
+  memoryVsBare: 1.3,
+  channelsFanoutVsBare: 0.8,
+  channelsSteadyP99Ms: 5,
+} as const;
