@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "@playwright/test";
 import { generatePrivateJwk } from "./lib/claims/es256k";
 import type { PlaywrightTestConfig } from "@playwright/test";
@@ -35,6 +36,25 @@ process.env.E2E_ATTESTOR_JWK ??= JSON.stringify(generatePrivateJwk());
 process.env.E2E_ATTESTOR_ISS ??= "https://attestor.e2e.example";
 const { d: _attestorSecret, ...attestorPublicJwk } = JSON.parse(process.env.E2E_ATTESTOR_JWK) as Record<string, string>;
 
+/**
+ * The browser scripts/ensure-browser.ts chose (`npm run test:e2e` runs it first):
+ * PLAYWRIGHT_CHROMIUM_PATH, else its choice file, else Playwright's own Chromium.
+ */
+function getChromiumPath(): string | undefined {
+  if (process.env.PLAYWRIGHT_CHROMIUM_PATH) return process.env.PLAYWRIGHT_CHROMIUM_PATH;
+  try {
+    const choice = JSON.parse(readFileSync(fileURLToPath(new URL(".e2e-browser.json", import.meta.url)), "utf8")) as {
+      executablePath?: unknown;
+    };
+    return typeof choice.executablePath === "string" ? choice.executablePath : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How the e2e servers start (a production build: `next build` runs before). */
+const SERVER_COMMAND = "node --enable-source-maps dist/server/index.js";
+
 const baseURL = `http://localhost:${process.env.E2E_PORT}`;
 // Read by the specs that run against the short-lived codes (e2e/support.ts).
 process.env.E2E_SHORT_TTL_URL = `http://localhost:${process.env.E2E_SHORT_TTL_PORT}`;
@@ -43,7 +63,7 @@ type WebServer = Extract<NonNullable<PlaywrightTestConfig["webServer"]>, { comma
 
 function appServer(url: string, dataDir: string, env: Record<string, string> = {}): WebServer {
   return {
-    command: "node --enable-source-maps dist/server/index.js",
+    command: SERVER_COMMAND,
     url: `${url}/api/health`,
     timeout: 120_000,
     reuseExistingServer: false,
@@ -71,7 +91,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL,
-    launchOptions: { executablePath: process.env.PLAYWRIGHT_CHROMIUM_PATH ?? "/usr/bin/chromium" },
+    launchOptions: { executablePath: getChromiumPath() },
     colorScheme: "light",
     trace: "retain-on-failure",
   },

@@ -1,6 +1,7 @@
 /**
- * Keeps the README's pictures current: every e2e run saves the main states of the
- * sign-in to docs/screenshots/, at one viewport, in the light scheme.
+ * The README's pictures: the main states of the sign-in, at one viewport, in the light
+ * scheme. A test run saves them to test-results/screenshots/ (git-ignored);
+ * `npm run screenshots` (UPDATE_SCREENSHOTS=1) replaces the copies in docs/screenshots/.
  */
 import path from "node:path";
 import type { Page, TestInfo } from "@playwright/test";
@@ -15,8 +16,12 @@ test.use({
 
 async function save(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   const root = path.dirname(testInfo.config.configFile ?? path.join(process.cwd(), "playwright.config.ts"));
+  const folder =
+    process.env.UPDATE_SCREENSHOTS === "1"
+      ? path.join(root, "docs", "screenshots")
+      : path.join(testInfo.project.outputDir, "screenshots");
   await page.screenshot({
-    path: path.join(root, "docs", "screenshots", `${name}.png`),
+    path: path.join(folder, `${name}.png`),
     animations: "disabled",
     caret: "hide",
   });

@@ -60,7 +60,8 @@ export class Wallet {
     const page = await context.newPage();
     await page.goto("/wallet");
     const wallet = new Wallet(context, page);
-    await expect(wallet.address).toHaveText(ADDRESS);
+    // The key is made or loaded in the browser on first open: slower than a render on a busy machine.
+    await expect(wallet.address).toHaveText(ADDRESS, { timeout: 20_000 });
     return wallet;
   }
 
