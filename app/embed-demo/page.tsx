@@ -39,7 +39,8 @@ export default function EmbedDemoPage() {
       <EmbedDemo />
       <section className="stack" aria-labelledby="sample-heading">
         <h2 id="sample-heading">The code</h2>
-        <pre className="code-sample">
+        {/* Scrolls sideways on narrow screens: focusable so a keyboard can scroll it too (WCAG 2.1.1). */}
+        <pre className="code-sample" tabIndex={0} role="region" aria-label="Code: embedding the widget">
           <code>{SAMPLE}</code>
         </pre>
         <p className="muted small">
