@@ -4,6 +4,10 @@ import { WalletSimulator } from "../../components/wallet/wallet-simulator";
 export const metadata: Metadata = {
   title: "Wallet simulator · Wallet Login",
   description: "A simulated phone wallet for testing the QR login.",
+  // Installable from a phone's home screen, opening standalone on /wallet (public/).
+  manifest: "/manifest.webmanifest",
+  appleWebApp: { capable: true, title: "Wallet", statusBarStyle: "default" },
+  icons: { apple: "/icons/icon-192.png" },
 };
 
 export default async function WalletPage({
