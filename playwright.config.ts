@@ -52,7 +52,7 @@ function getChromiumPath(): string | undefined {
   }
 }
 
-/** How the e2e servers start (a production build: `next build` runs before). */
+/** How the e2e servers start (a production build: `npm run build` runs before). */
 const SERVER_COMMAND = "node --enable-source-maps dist/server/index.js";
 
 const baseURL = `http://localhost:${process.env.E2E_PORT}`;
