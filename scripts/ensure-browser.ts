@@ -1,5 +1,5 @@
 /**
- * Finds the Chromium the e2e run drives, before `next build`, so a missing browser
+ * Finds the Chromium the e2e run drives, before the build, so a missing browser
  * stops the run at once with one message instead of failing every spec.
  *
  * In this order, the first that starts wins:
