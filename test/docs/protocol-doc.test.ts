@@ -106,21 +106,26 @@ function signIn(names: { accessToken: string; userId: string; address: string })
   };
 }
 
-/** The partner signs a fresh data message with `<privateKey>` for `<appId>`: `<signedMessage>`, `<fyresign>`, `<messageHash>`. */
-const partnerSigns: Fixture = async (flow) => {
-  const now = Math.floor(Date.now() / 1000);
-  const message = {
-    appId: flow.vars.get("appId"),
-    iat: now,
-    exp: now + 300,
-    nonce: hexlify(randomBytes(8)),
-    metaData: { limit: 20, page: 1 },
+/**
+ * The partner signs a data message with `<privateKey>` for `<appId>`, its times `iat` and `exp`
+ * seconds from now: `<signedMessage>`, `<fyresign>`, `<messageHash>`.
+ */
+function partnerSigns(iat: number, exp: number): Fixture {
+  return async (flow) => {
+    const now = Math.floor(Date.now() / 1000);
+    const message = {
+      appId: flow.vars.get("appId"),
+      iat: now + iat,
+      exp: now + exp,
+      nonce: hexlify(randomBytes(8)),
+      metaData: { limit: 20, page: 1 },
+    };
+    const text = JSON.stringify(message);
+    flow.vars.set("signedMessage", message);
+    flow.vars.set("fyresign", new Wallet(String(flow.vars.get("privateKey"))).signMessageSync(text));
+    flow.vars.set("messageHash", hashMessage(text));
   };
-  const text = JSON.stringify(message);
-  flow.vars.set("signedMessage", message);
-  flow.vars.set("fyresign", new Wallet(String(flow.vars.get("privateKey"))).signMessageSync(text));
-  flow.vars.set("messageHash", hashMessage(text));
-};
+}
 
 /** Set-up steps the document names in `<!-- before: name -->`. */
 const FIXTURES = new Map<string, Fixture>([
@@ -128,7 +133,11 @@ const FIXTURES = new Map<string, Fixture>([
   ["walletSignsWithClaims", (flow) => signAsWallet(flow, true)],
   ["signedIn", signIn({ accessToken: "userAccessToken", userId: "userId", address: "userAddress" })],
   ["secondUserSignedIn", signIn({ accessToken: "bobAccessToken", userId: "bobUserId", address: "bobAddress" })],
-  ["partnerSigns", partnerSigns],
+  ["partnerSigns", partnerSigns(0, 300)],
+  ["partnerSignsExpired", partnerSigns(-600, -300)],
+  ["partnerSignsLongWindow", partnerSigns(0, 90_000)],
+  // Over the 16 KiB body limit with its JSON around it, and over Pusher's 10 KB event data.
+  ["oversizedText", async (flow) => void flow.vars.set("oversizedText", "a".repeat(17_000))],
 ]);
 
 /** A Socket.IO client that records every push, so `on` examples can match one that already came. */
