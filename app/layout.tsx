@@ -5,6 +5,10 @@ import { SiteFooter } from "../components/ui/site-footer";
 import { SiteHeader } from "../components/ui/site-header";
 import "./globals.css";
 
+// Every page carries a fresh CSP nonce (server/http/security-headers.ts), which Next puts on its
+// inline scripts only when it renders the page for that request: no page is prerendered.
+export const dynamic = "force-dynamic";
+
 export const metadata = {
   title: "Wallet Login",
   description: "Sign in by scanning a QR code with your wallet.",

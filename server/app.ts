@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { EventEmitter } from "node:events";
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./logger";
 import type { AppContext } from "./context";
@@ -22,6 +23,9 @@ import { createChannelService } from "./channels/channel-service";
 import { loadOrCreateAppCredentials } from "./channels/credentials";
 import { CHANNEL_LIMITS } from "../lib/protocol/channels";
 import { createApiListener, isApiPath } from "./http/router";
+import { errorBody } from "./http/respond";
+import { createSecurityHeaders } from "./http/security-headers";
+import { isSocketIoPath, normalizeRequestTarget, refuseUpgrade } from "./http/request-target";
 import { startMtlsServer } from "./http/mtls-server";
 import { loadTrustedAttestors } from "./claims/attestors";
 import { createPresentationVerifier } from "./claims/verify-presentation";
@@ -154,40 +158,64 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     registerChannelHandlers(ctx);
     const api = createApiListener(ctx);
 
+    const headers = createSecurityHeaders({ isDev: config.isDev, publicUrl: config.publicUrl });
     let pages: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void = (_req, res) => {
       res.writeHead(404, { "content-type": "text/plain" }).end("Pages are not served by this process (API only).\n");
     };
+    // Next's development server alone takes upgrades (HMR under /_next/); see ./http/request-target.ts.
+    let nextUpgrades: EventEmitter | undefined;
     if (options.withPages ?? true) {
-      // Next only sees its own upgrades (HMR); Socket.IO keeps /socket.io.
-      const nextUpgrades = new EventEmitter();
-      httpServer.on("upgrade", (req, socket, head) => {
-        if (req.url?.startsWith("/_next/")) nextUpgrades.emit("upgrade", req, socket, head);
-      });
+      if (config.isDev) nextUpgrades = new EventEmitter();
       const { default: next } = await import("next");
       const nextApp = next({
         dev: config.isDev,
         dir: process.cwd(),
         hostname: config.domain.split(":")[0],
         port: config.port,
-        httpServer: nextUpgrades as unknown as Server,
+        httpServer: (nextUpgrades ?? new EventEmitter()) as unknown as Server,
       });
       await nextApp.prepare();
       cleanups.push(() => nextApp.close());
       pages = nextApp.getRequestHandler();
     }
 
-    httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      const url = req.url ?? "/";
-      const pathEnd = url.indexOf("?");
-      const pathname = pathEnd === -1 ? url : url.slice(0, pathEnd);
-      if (isApiPath(pathname) || pathname === "/api/health") {
-        void api(req, res);
+    httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // engine.io's own upgrade listener takes these.
+      if (isSocketIoPath(req.url)) return;
+      if (nextUpgrades && req.url?.startsWith("/_next/")) {
+        nextUpgrades.emit("upgrade", req, socket, head);
         return;
       }
-      Promise.resolve(pages(req, res)).catch((err) => {
-        log.error({ err, path: pathname }, "page handler failed");
+      refuseUpgrade(socket);
+    });
+
+    httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      // engine.io's own request listener answers these; answering again would throw.
+      if (isSocketIoPath(req.url)) return;
+      try {
+        const target = normalizeRequestTarget(req, config.domain);
+        if (!target.ok) {
+          headers.applyToApi(res);
+          const body = JSON.stringify(errorBody("invalid_request", "This server does not serve that request target."));
+          res.writeHead(400, { "content-type": "application/json", connection: "close" }).end(body);
+          return;
+        }
+        const { pathname } = target;
+        if (isApiPath(pathname) || pathname === "/api/health") {
+          void api(req, res);
+          return;
+        }
+        headers.applyToPage(req, res);
+        Promise.resolve(pages(req, res)).catch((err) => {
+          log.error({ err, path: pathname }, "page handler failed");
+          if (!res.headersSent) res.writeHead(500).end();
+        });
+      } catch (err) {
+        // Nothing a request does may end the process.
+        log.error({ err, method: req.method }, "request listener failed");
         if (!res.headersSent) res.writeHead(500).end();
-      });
+        else res.destroy();
+      }
     });
 
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 "use client";
 
+import "../ui/zod-jitless";
 import { useEffect, useState } from "react";
 import type { ReactNode } from "react";
 import { createSessionClient } from "../../lib/client/session-client";

@@ -15,6 +15,7 @@ import { createJwks } from "../tokens/keys";
 import { createChannelAuthRoutes } from "./routes/channel-auth";
 import { createPusherApiRoutes } from "./routes/pusher-api";
 import { createNotificationRoutes } from "./routes/notifications";
+import { createSecurityHeaders } from "./security-headers";
 
 /** Paths the API router owns; everything else goes to Next. */
 export function isApiPath(pathname: string): boolean {
@@ -41,9 +42,8 @@ export function createApiRouter(
     declaredBodyLimit(MAX_API_BODY_BYTES, (path) => path.startsWith("/apps/")),
   );
 
-  app.get("/api/health", (c) =>
-    c.json({ ok: true, stores: ctx.stores.kind, database: ctx.config.databaseProvider, crypto: ctx.verifier.backend }),
-  );
+  // Anyone may ask: it says the process answers, nothing about how it is built.
+  app.get("/api/health", (c) => c.json({ ok: true }));
   app.get("/.well-known/jwks.json", (c) =>
     c.json(jwks, 200, { "Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*" }),
   );
@@ -73,7 +73,9 @@ export function createApiListener(ctx: AppContext): NodeHandler {
   const appDirectory = createAppDirectory({ db: ctx.db, log: ctx.log });
   const router = getRequestListener(createApiRouter(ctx, appDirectory).fetch);
   const dataFetch = createDataEndpoint(ctx, appDirectory);
+  const headers = createSecurityHeaders({ isDev: ctx.config.isDev, publicUrl: ctx.config.publicUrl });
   return async (req, res) => {
+    headers.applyToApi(res);
     if (req.method === "POST" && isDataFetchPath(requestPath(req))) {
       return dataFetch(req, res);
     }
