@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createChannelsClient } from "../../lib/sdk/channels-client";
 import type { ChannelsClient, ChannelSubscription } from "../../lib/sdk/channels-client";
 import { startTestApp, type TestApp } from "../support/start-test-app";
-import { signInUser, WAIT_MS } from "./helpers";
+import { closeAndSettle, createPusherSdk, signInUser, WAIT_MS } from "./helpers";
 
 let app: TestApp;
 let alice: Awaited<ReturnType<typeof signInUser>>;
@@ -32,6 +32,26 @@ function subscribed(subscription: ChannelSubscription): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Resolves once `subscription` got `event`: every push sent to it before has arrived. */
+function received(subscription: ChannelSubscription, event: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} on ${subscription.channel}`)), WAIT_MS);
+    const unbind = subscription.bind(event, () => {
+      clearTimeout(timer);
+      unbind();
+      resolve();
+    });
+  });
+}
+
+/** A probe through the app's REST API, which emits as everything else does on this node: a fence. */
+async function probe(subscription: ChannelSubscription): Promise<void> {
+  const event = `probe-${Math.random().toString(36).slice(2)}`;
+  const arrived = received(subscription, event);
+  await createPusherSdk(app.baseUrl, app.ctx.channelCredentials).trigger(subscription.channel, event, {});
+  await arrived;
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -74,8 +94,10 @@ describe("channels client against the app", () => {
         .sort(),
     ).toEqual([alice.userId, bob.userId].sort());
 
-    bobClient.close();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // One of Bob's two connections goes: once the app has cleaned up after it, a probe
+    // reaches Alice after any member_removed it might (wrongly) have sent.
+    await closeAndSettle(app, bobClient.socket, bobClient.getSocketId()!);
+    await probe(a);
     expect(a.members()).toHaveLength(2);
     opened.at(-1)?.close();
     await until(() => a.members().length === 1);
@@ -102,7 +124,8 @@ describe("POST /api/notifications/test", () => {
     await until(() => got.length === 1);
     expect(got[0]).toEqual({ title: "Test notification", body: expect.any(String), at: expect.any(String) });
     expect(Number.isNaN(Date.parse((got[0] as { at: string }).at))).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Emitted on this node after Alice's notification: Bob's copy, if any, would come first.
+    await probe(theirs);
     expect(gotByBob).toEqual([]);
   });
 

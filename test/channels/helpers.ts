@@ -15,6 +15,7 @@ import type {
 import type { Ack } from "../../lib/protocol/login";
 import { signRestRequest, type AppCredentials } from "../../server/channels/signing";
 import { connectSocket, emitAck, logIn, request, WAIT_MS } from "../protocol/helpers";
+import type { TestApp } from "../support/start-test-app";
 
 export { WAIT_MS };
 
@@ -194,4 +195,24 @@ export async function triggerProbe(sdk: Pusher, client: ChannelClient, channel: 
   const name = `probe-${Math.random().toString(36).slice(2)}`;
   await sdk.trigger(channel, name, {});
   await client.waitForEvent(channel, name);
+}
+
+/**
+ * Closes `socket` and resolves once `app` has seen the disconnect and finished removing
+ * the socket's channel subscriptions: whatever it announces about them (member_removed)
+ * it has emitted by then, so a probe sent afterwards arrives after it. `pusherSocketId`
+ * is the socket_id of connection:established.
+ */
+export async function closeAndSettle(
+  app: Pick<TestApp, "ctx">,
+  socket: { id?: string; disconnect(): unknown },
+  pusherSocketId: string,
+): Promise<void> {
+  const onServer = socket.id === undefined ? undefined : app.ctx.io.of("/").sockets.get(socket.id);
+  if (!onServer) throw new Error(`socket ${socket.id} is not connected to this app`);
+  const gone = new Promise<void>((resolve) => onServer.once("disconnect", () => resolve()));
+  socket.disconnect();
+  await gone;
+  // Queued behind the clean-up the disconnect started (one queue per socket): done once that is.
+  await app.ctx.channels.removeSocket(pusherSocketId);
 }

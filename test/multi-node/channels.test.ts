@@ -20,7 +20,8 @@ import { generateAppCredentials } from "../../server/channels/credentials";
 import { signChannelAuth } from "../../server/channels/signing";
 import { createTestDeployment, requireDeploymentServices } from "../support/deployment";
 import { startTestApp, type TestApp } from "../support/start-test-app";
-import { connectChannelClient, createPusherSdk, triggerProbe, type ChannelClient } from "../channels/helpers";
+import { closeAndSettle, connectChannelClient, createPusherSdk, triggerProbe } from "../channels/helpers";
+import type { ChannelClient } from "../channels/helpers";
 
 const NODE_TIMEOUT_SECONDS = 2;
 const hasRedis = await requireDeploymentServices({ postgres: false });
@@ -92,10 +93,17 @@ describe.skipIf(!hasRedis)("channels on several nodes sharing Redis", () => {
     expect(await usersOf(sdk1, channel)).toEqual(["spread", "w1", "w2"]);
     expect(await usersOf(sdk2, channel)).toEqual(["spread", "w1", "w2"]);
 
-    a.close();
-    c.close();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    for (const watcher of [watcher1, watcher2]) await triggerProbe(sdk1, watcher, channel);
+    // Two of the three connections go. Once each node has cleaned up after its own, a probe
+    // from each node reaches every watcher after any member_removed that node sent (the
+    // Redis stream keeps one node's emits in order).
+    await closeAndSettle(node1, a.socket, a.socketId);
+    await closeAndSettle(node2, c.socket, c.socketId);
+    for (const watcher of [watcher1, watcher2]) {
+      await triggerProbe(sdk1, watcher, channel);
+      await triggerProbe(sdk2, watcher, channel);
+    }
+    expect(watcher1.presence(channel)).not.toContain("removed:spread");
+    expect(watcher2.presence(channel)).not.toContain("removed:spread");
     expect(await usersOf(sdk2, channel)).toContain("spread");
 
     b.close();
