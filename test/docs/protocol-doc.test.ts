@@ -396,18 +396,28 @@ describe("docs/protocol.md names everything the server has", () => {
     expect(rows.length).toBe(Object.keys(ERROR_STATUS).length);
   });
 
-  it("names every route of the API router and the data endpoint", () => {
+  it("names every route of the API router and the data endpoint, each with a tested example", () => {
     const routes = createApiRouter(app.ctx)
       .routes.filter((route) => route.method !== "ALL" && !route.path.includes("*"))
-      .map((route) => `${route.method} ${route.path.replace(/\/$/, "").replace(/:([A-Za-z]+)/g, "{$1}")}`);
-    routes.push(`POST ${DATA_PATH_PREFIX}{resource}`);
-    const missing = [...new Set(routes)].filter((route) => !doc.includes(`\`${route}\``));
-    expect(missing).toEqual([]);
+      .map((route) => ({ method: route.method, path: route.path.replace(/\/$/, "") }));
+    routes.push({ method: "POST", path: `${DATA_PATH_PREFIX}:resource` });
+    const named = (route: { method: string; path: string }) =>
+      `${route.method} ${route.path.replace(/:([A-Za-z]+)/g, "{$1}")}`;
+    const isExampleOf = (route: { method: string; path: string }, example: DocExample) => {
+      if (example.kind !== "http" || example.method !== route.method) return false;
+      const pattern = new RegExp(`^${route.path.replace(/:[A-Za-z]+/g, "[^/]+")}$`);
+      return pattern.test(example.target.split("?")[0]!.replace(/\/$/, ""));
+    };
+    const unique = [...new Map(routes.map((route) => [named(route), route])).values()];
+    expect(unique.filter((route) => !doc.includes(`\`${named(route)}\``)).map(named)).toEqual([]);
+    expect(unique.filter((route) => !examples.some((e) => isExampleOf(route, e))).map(named)).toEqual([]);
   });
 
-  it("names every socket event", () => {
+  it("names every socket event, each with a tested example", () => {
     const events = [...Object.values(SOCKET_EVENTS), ...Object.values(CHANNEL_SOCKET_EVENTS)];
     expect(events.filter((event) => !doc.includes(`\`${event}\``))).toEqual([]);
+    const tested = new Set(examples.flatMap((e) => (e.kind === "socket" ? [e.event] : [])));
+    expect(events.filter((event) => !tested.has(event))).toEqual([]);
   });
 });
 
