@@ -111,6 +111,8 @@ function createHarness(
   options: {
     verifier?: SignatureVerifier;
     onApproved?: (login: ApprovedLogin) => Promise<{ userId: string }>;
+    /** Told of every call the service makes to its store (method name). */
+    onStoreCall?: (method: keyof LoginSessionStore) => void;
   } = {},
 ): Harness {
   const stores = createMemoryStores();
@@ -134,9 +136,15 @@ function createHarness(
   const notified: LoginStateEvent[] = [];
   const approvals: ApprovedLogin[] = [];
   const scheduled: { sessionId: string; at: number }[] = [];
+  const counted = stores.loginSessions;
+  const onStoreCall = options.onStoreCall ?? (() => {});
   const deps: LoginServiceDeps = {
     config: CONFIG,
-    store: stores.loginSessions,
+    store: {
+      create: (...args) => (onStoreCall("create"), counted.create(...args)),
+      get: (...args) => (onStoreCall("get"), counted.get(...args)),
+      transition: (...args) => (onStoreCall("transition"), counted.transition(...args)),
+    },
     verifier,
     presentations,
     notify(event) {
@@ -988,6 +996,49 @@ describe("resumeLogin and readSessionStatus", () => {
         reason: "session_expired",
       },
     });
+  });
+});
+
+describe("store calls (each a round trip on Redis)", () => {
+  it("a wallet's first read and a browser's redeem take one each; a second read takes the slower path", async () => {
+    const calls: string[] = [];
+    const h = createHarness({ onStoreCall: (method) => calls.push(method) });
+    const started = await h.service.startLogin({});
+    calls.length = 0;
+    const read = await h.service.readLoginRequest(started.sessionId);
+    expect(read.ok).toBe(true);
+    expect(calls).toEqual(["transition"]);
+    expect(h.notificationsFor(started.sessionId).map((e) => e.state)).toEqual(["scanned"]);
+    calls.length = 0;
+    expect((await h.service.readLoginRequest(started.sessionId)).ok).toBe(true);
+    expect(calls).toEqual(["transition", "get"]);
+
+    if (!read.ok) return;
+    await h.service.submitLoginAnswer(await answerFor(h, started, read.request));
+    const code = h.notificationsFor(started.sessionId).find((e) => e.state === "approved")?.code ?? "";
+    calls.length = 0;
+    expect(
+      await h.service.redeemCode({ sessionId: started.sessionId, browserSecret: started.browserSecret, code }),
+    ).toMatchObject({ ok: true });
+    expect(calls).toEqual(["transition"]);
+  });
+
+  it("a first read of a lapsed pending session ends it as expired, as any read does", async () => {
+    const h = createHarness();
+    const started = await h.service.startLogin({});
+    h.clock.advance(CONFIG.loginTtlMs);
+    expect(await h.service.readLoginRequest(started.sessionId)).toEqual({ ok: false, code: "session_expired" });
+    expect(await h.stateOf(started.sessionId)).toBe("expired");
+  });
+
+  it("a redeem of a lapsed code ends the session as expired", async () => {
+    const h = createHarness();
+    const { started, code } = await approve(h);
+    h.clock.advance(CODE_TTL_MS);
+    expect(
+      await h.service.redeemCode({ sessionId: started.sessionId, browserSecret: started.browserSecret, code }),
+    ).toEqual({ ok: false, code: "invalid_code" });
+    expect(await h.stateOf(started.sessionId)).toBe("expired");
   });
 });
 

@@ -204,7 +204,10 @@ export function createLoginService(deps: LoginServiceDeps) {
 
     /** What the wallet reads after scanning; the first read moves `pending` to `scanned`. */
     async readLoginRequest(sessionId: string): Promise<Result<{ request: LoginRequest }>> {
-      const session = await load(sessionId);
+      // The common case in one store call: a live pending session moves to scanned. Anything
+      // else (read again, lapsed, closed, unknown) takes the read below.
+      const scanned = await transition(sessionId, { from: ["pending"], to: "scanned", liveAt: now() });
+      const session = scanned.ok ? scanned.session : await load(sessionId);
       if (!session) return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
       if (session.state === "pending") {
@@ -346,18 +349,23 @@ export function createLoginService(deps: LoginServiceDeps) {
       browserSecret: string;
       code: string;
     }): Promise<Result<{ userId: string; address: string }>> {
-      const session = await load(input.sessionId);
-      if (!session || session.state !== "approved" || !session.userId || !session.address || !session.code) {
-        return { ok: false, code: "invalid_code" };
-      }
-      const redeemed = await transition(session.id, {
+      // One store call: the compare-and-set checks the state, the code's time, the browser secret
+      // and the code. Only a refusal reads the session (which ends it if its time has run out).
+      const redeemed = await transition(input.sessionId, {
         from: ["approved"],
         to: "redeemed",
+        liveAt: now(),
         expect: { browserSecretHash: sha256Base64url(input.browserSecret), code: input.code },
         patch: { code: undefined, codeExpiresAt: undefined },
       });
-      if (!redeemed.ok) return { ok: false, code: "invalid_code" };
-      return { ok: true, userId: session.userId, address: session.address };
+      if (!redeemed.ok) {
+        await load(input.sessionId);
+        return { ok: false, code: "invalid_code" };
+      }
+      // The code reaches the browser only once the user id is stored (submitLoginAnswer).
+      const { userId, address } = redeemed.session;
+      if (!userId || !address) return { ok: false, code: "invalid_code" };
+      return { ok: true, userId, address };
     },
 
     /** Ends an open or approved session whose time has come; called by the expiry timer. */

@@ -142,6 +142,10 @@ export function createMemoryStores(): Stores {
 
 function isTransitionAllowed(current: LoginSessionRecord, request: TransitionRequest): boolean {
   if (ENDED_STATES.includes(current.state) || !request.from.includes(current.state)) return false;
+  if (request.liveAt !== undefined) {
+    const deadline = current.state === "approved" ? (current.codeExpiresAt ?? current.expiresAt) : current.expiresAt;
+    if (request.liveAt >= deadline) return false;
+  }
   for (const [field, expected] of Object.entries(request.expect ?? {})) {
     const actual = current[field as keyof LoginSessionRecord];
     // An expectation given as undefined means "the field must be absent": fail closed, so a

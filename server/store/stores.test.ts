@@ -276,6 +276,37 @@ function describeStores(name: string, makeStores: () => Promise<Stores>) {
         expect(await stores.loginSessions.get("other")).toBeNull();
       });
 
+      it("with liveAt, moves an open session only before its expiresAt and an approved one before its code's", async () => {
+        const { record } = await createIn("pending");
+        const lapsed = await stores.loginSessions.transition(record.id, {
+          from: ["pending"],
+          to: "scanned",
+          liveAt: record.expiresAt,
+        });
+        expect(lapsed).toEqual({ ok: false, session: record });
+        const live = await stores.loginSessions.transition(record.id, {
+          from: ["pending"],
+          to: "scanned",
+          liveAt: record.expiresAt - 1,
+        });
+        expect(live.ok).toBe(true);
+
+        // Approved: the code's time counts, not the session's.
+        const codeExpiresAt = record.expiresAt - 60_000;
+        await stores.loginSessions.transition(record.id, {
+          from: ["scanned"],
+          to: "approved",
+          patch: { codeExpiresAt },
+        });
+        const afterCode = { from: ["approved"], to: "redeemed", liveAt: codeExpiresAt } as const;
+        expect((await stores.loginSessions.transition(record.id, afterCode)).session?.state).toBe("approved");
+        const beforeCode = await stores.loginSessions.transition(record.id, {
+          ...afterCode,
+          liveAt: codeExpiresAt - 1,
+        });
+        expect(beforeCode.session?.state).toBe("redeemed");
+      });
+
       it("lets exactly one of 100 concurrent transitions win", async () => {
         const { record } = await createIn("pending");
         const results = await Promise.all(

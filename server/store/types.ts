@@ -41,6 +41,12 @@ export interface TransitionRequest {
   patch?: Partial<Omit<LoginSessionRecord, "id" | "state">>;
   /** Keep the record at least until this epoch ms (e.g. the code's expiry). */
   keepUntil?: number;
+  /**
+   * Only if the session has not lapsed at this epoch ms: an open one before its expiresAt, an
+   * approved one before its codeExpiresAt (expiresAt without one). Lets a caller skip the read
+   * that would check it (one round trip fewer on Redis); a lapsed session is left as it is.
+   */
+  liveAt?: number;
 }
 
 /** Login sessions. Every transition is one atomic compare-and-set. */
