@@ -1,10 +1,12 @@
 /**
  * The channel service on the memory store, playing several nodes on one store: presence
  * announced once per user, per-socket ordering, a dead node swept, a lapsed lease replaced,
- * failed clean-ups retried.
+ * failed clean-ups retried. Lease tests move the store's clock (no sleeps) and keep the
+ * default 60 s node timeout, so the services' own 20 s ticks never run during a test: the
+ * test runs each tick itself.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { createManualClock } from "../../test/support/manual-clock";
 import { createLogger } from "../logger";
 import { createMemoryStores } from "../store/memory";
 import type { PresenceStore, Stores } from "../store/types";
@@ -24,21 +26,18 @@ afterEach(async () => {
   for (const item of opened.splice(0).reverse()) await item.close();
 });
 
-async function openStores(): Promise<Stores> {
-  const stores = createMemoryStores();
+async function openStores(now?: () => number): Promise<Stores> {
+  const stores = createMemoryStores(now ? { now } : {});
   opened.push(stores);
   return stores;
 }
 
-async function startNode(
-  store: PresenceStore,
-  overrides: { nodeTimeoutMs?: number; maxChannelsPerSocket?: number } = {},
-) {
+async function startNode(store: PresenceStore, overrides: { maxChannelsPerSocket?: number } = {}) {
   const node: Node = { notices: [], leaseLost: 0, service: undefined as unknown as ChannelService };
   node.service = createChannelService({
     store,
     log,
-    nodeTimeoutMs: overrides.nodeTimeoutMs ?? 60_000,
+    nodeTimeoutMs: 60_000,
     maxPresenceMembers: 100,
     maxChannelsPerSocket: overrides.maxChannelsPerSocket ?? 100,
     notify: (notice) => node.notices.push(notice),
@@ -109,7 +108,8 @@ describe("channel service", () => {
   });
 
   it("sweeps a node that stopped renewing its lease, announcing only users with no socket left", async () => {
-    const { presence } = await openStores();
+    const clock = createManualClock();
+    const { presence } = await openStores(clock.now);
     let isDeadAlive = true;
     // The dead node's process is gone: it neither renews nor cleans up.
     const deadStore: PresenceStore = {
@@ -117,19 +117,20 @@ describe("channel service", () => {
       renewNode: (nodeId, leaseMs) => (isDeadAlive ? presence.renewNode(nodeId, leaseMs) : Promise.resolve(true)),
       listExpiredNodes: () => (isDeadAlive ? presence.listExpiredNodes() : Promise.resolve([])),
     };
-    const dead = await startNode(deadStore, { nodeTimeoutMs: 300 });
-    const live = await startNode(presence, { nodeTimeoutMs: 300 });
+    const dead = await startNode(deadStore);
+    const live = await startNode(presence);
     const channel = "presence-sweep";
     await dead.service.subscribe({ socketId: "5.1", channel, member: member("gone") });
     await dead.service.subscribe({ socketId: "5.2", channel, member: member("both") });
     await live.service.subscribe({ socketId: "6.1", channel, member: member("both") });
     isDeadAlive = false;
 
-    // Its last renewal was at most one tick (100 ms) ago, so its lease runs 200 ms more at least.
-    await sleep(100);
+    // Inside the dead node's lease (60 s from its start): nothing is swept yet.
+    clock.advance(59_000);
     await live.service.runTick();
     expect(removed([live], channel)).toEqual([]);
-    await sleep(400);
+    // Past it (the live node renewed at the last tick).
+    clock.advance(2_000);
     await live.service.runTick();
     expect(removed([live], channel)).toEqual([{ type: "member_removed", channel, userId: "gone" }]);
     expect(await presence.listMembers(channel)).toEqual(["both"]);
@@ -137,18 +138,22 @@ describe("channel service", () => {
   });
 
   it("replaces a lapsed lease with a new node id and asks for its sockets to be dropped", async () => {
-    const { presence } = await openStores();
+    const clock = createManualClock();
+    const { presence } = await openStores(clock.now);
     let isStoreAway = false;
     const unreliable: PresenceStore = {
       ...presence,
       renewNode: (nodeId, leaseMs) =>
         isStoreAway ? Promise.reject(new Error("store away")) : presence.renewNode(nodeId, leaseMs),
     };
-    const node = await startNode(unreliable, { nodeTimeoutMs: 200 });
+    const node = await startNode(unreliable);
     const before = node.service.nodeId;
     await node.service.subscribe({ socketId: "7.1", channel: "presence-lapse", member: member("u7") });
+    // The store is away for longer than the lease: the renewals in between fail.
     isStoreAway = true;
-    await sleep(300);
+    await node.service.runTick();
+    expect(node.service.nodeId).toBe(before);
+    clock.advance(61_000);
     isStoreAway = false;
     await node.service.runTick();
     expect(node.leaseLost).toBe(1);

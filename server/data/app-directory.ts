@@ -39,6 +39,8 @@ export interface AppDirectoryOptions {
   cacheMs?: number;
   touchIntervalMs?: number;
   maxEntries?: number;
+  /** Epoch ms; tests pass a clock they move. */
+  now?: () => number;
 }
 
 export const APP_CACHE_MS = 2_000;
@@ -55,6 +57,7 @@ export function createAppDirectory(options: AppDirectoryOptions): AppDirectory {
   const cacheMs = options.cacheMs ?? APP_CACHE_MS;
   const touchIntervalMs = options.touchIntervalMs ?? APP_TOUCH_INTERVAL_MS;
   const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+  const readNow = options.now ?? Date.now;
   const cache = new Map<string, CacheEntry>();
   const lastTouched = new Map<string, number>();
 
@@ -66,7 +69,7 @@ export function createAppDirectory(options: AppDirectoryOptions): AppDirectory {
 
   return {
     find(appId) {
-      const now = Date.now();
+      const now = readNow();
       const cached = cache.get(appId);
       if (cached && cached.until > now) return cached.record;
       if (cacheMs <= 0) return load(appId);
@@ -88,7 +91,7 @@ export function createAppDirectory(options: AppDirectoryOptions): AppDirectory {
       cache.delete(appId);
     },
 
-    noteUse(appId, now = Date.now()) {
+    noteUse(appId, now = readNow()) {
       const last = lastTouched.get(appId);
       if (last !== undefined && now - last < touchIntervalMs) return;
       lastTouched.set(appId, now);

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Wallet, hexlify, randomBytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createManualClock } from "../../test/support/manual-clock";
 import { createDb } from "../db/client";
 import type { Db, DbHandle } from "../db/client";
 import { migrateDatabase } from "../db/migrate";
@@ -140,10 +141,12 @@ describe("app directory", () => {
     const created = await createApp(db, { name: "e", ownerUserId: null });
     if (!created.ok) throw new Error("not created");
     const id = created.app.id;
-    const directory = createAppDirectory({ db, log, cacheMs: 100, maxEntries: 2 });
+    const clock = createManualClock();
+    const directory = createAppDirectory({ db, log, cacheMs: 100, maxEntries: 2, now: clock.now });
     expect((await directory.find(id))?.active).toBe(true);
     await db.app.update({ where: { id }, data: { active: false } });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect((await directory.find(id))?.active).toBe(true);
+    clock.advance(101);
     expect((await directory.find(id))?.active).toBe(false);
 
     await db.app.update({ where: { id }, data: { active: true } });

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Wallet, hexlify, randomBytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createManualClock } from "../../test/support/manual-clock";
 import { createDb } from "../db/client";
 import type { Db, DbHandle } from "../db/client";
 import { migrateDatabase } from "../db/migrate";
@@ -97,14 +98,15 @@ describe("readDataPage", () => {
 
 describe("createPageReader", () => {
   it("serves one page per key from cache for cacheMs, then reads again", async () => {
-    const reader = createPageReader({ db, cacheMs: 300 });
+    const clock = createManualClock();
+    const reader = createPageReader({ db, cacheMs: 300, now: clock.now });
     const before = JSON.parse(await reader.readPage("users", { limit: 100, page: 1 }));
     const extra = await db.user.create({ data: { address: new Wallet(hexlify(randomBytes(32))).address, claims: {} } });
     try {
       expect(JSON.parse(await reader.readPage("users", { limit: 100, page: 1 }))).toEqual(before);
       // Another key is another read.
       expect(JSON.parse(await reader.readPage("users", { limit: 99, page: 1 })).meta.total).toBe(6);
-      await new Promise((resolve) => setTimeout(resolve, 350));
+      clock.advance(301);
       expect(JSON.parse(await reader.readPage("users", { limit: 100, page: 1 })).meta.total).toBe(6);
       const uncached = createPageReader({ db, cacheMs: 0 });
       expect(JSON.parse(await uncached.readPage("logins", { limit: 1, page: 1 })).meta.total).toBe(5);

@@ -23,6 +23,8 @@ export interface PageReader {
 export interface PageReaderOptions {
   db: Db;
   cacheMs?: number;
+  /** Epoch ms; tests pass a clock they move. */
+  now?: () => number;
 }
 
 interface CachedPage {
@@ -33,6 +35,7 @@ interface CachedPage {
 export function createPageReader(options: PageReaderOptions): PageReader {
   const { db } = options;
   const cacheMs = options.cacheMs ?? DATA_PAGE_CACHE_MS;
+  const readNow = options.now ?? Date.now;
   const cache = new Map<string, CachedPage>();
 
   const render = async (resource: DataResource, meta: DataMetaRequest) =>
@@ -42,7 +45,7 @@ export function createPageReader(options: PageReaderOptions): PageReader {
     readPage(resource, meta) {
       if (cacheMs <= 0) return render(resource, meta);
       const key = `${resource}:${meta.limit}:${meta.page}`;
-      const now = Date.now();
+      const now = readNow();
       const cached = cache.get(key);
       if (cached && cached.until > now) return cached.body;
       const body = render(resource, meta);

@@ -40,7 +40,12 @@ interface WindowEntry {
   resetAt: number;
 }
 
-export function createMemoryStores(): Stores {
+export interface MemoryStoresOptions {
+  /** The clock for keep times, windows, claims and leases (epoch ms); tests pass one they move. */
+  now?: () => number;
+}
+
+export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOptions = {}): Stores {
   const sessions = new Map<string, SessionEntry>();
   const windows = new Map<string, WindowEntry>();
   /** replay key -> expiresAt (epoch ms) */
@@ -61,7 +66,7 @@ export function createMemoryStores(): Stores {
   };
 
   const sweep = () => {
-    const now = Date.now();
+    const now = readNow();
     for (const [id, entry] of sessions) if (entry.keepUntil <= now) sessions.delete(id);
     for (const [key, entry] of windows) if (entry.resetAt <= now) windows.delete(key);
     for (const [key, expiresAt] of claims) if (expiresAt <= now) claims.delete(key);
@@ -73,19 +78,19 @@ export function createMemoryStores(): Stores {
   const loginSessions: LoginSessionStore = {
     async create(session, keepUntil) {
       assertOpen();
-      if (getLiveEntry(session.id, Date.now())) throw new Error("login session id already exists");
+      if (getLiveEntry(session.id, readNow())) throw new Error("login session id already exists");
       sessions.set(session.id, { record: copyRecord(session), keepUntil });
     },
 
     async get(id) {
       assertOpen();
-      const entry = getLiveEntry(id, Date.now());
+      const entry = getLiveEntry(id, readNow());
       return entry ? copyRecord(entry.record) : null;
     },
 
     async transition(id: string, request: TransitionRequest): Promise<TransitionResult> {
       assertOpen();
-      const entry = getLiveEntry(id, Date.now());
+      const entry = getLiveEntry(id, readNow());
       if (!entry) return { ok: false, session: null };
       const current = entry.record;
       if (!isTransitionAllowed(current, request)) return { ok: false, session: copyRecord(current) };
@@ -99,7 +104,7 @@ export function createMemoryStores(): Stores {
   const rateLimiter: RateLimiter = {
     async hit(key, limit, windowMs): Promise<RateLimitResult> {
       assertOpen();
-      const now = Date.now();
+      const now = readNow();
       // windowMs is part of the key so that two limits on the same key never share a counter.
       const mapKey = `${windowMs}:${key}`;
       let entry = windows.get(mapKey);
@@ -117,7 +122,7 @@ export function createMemoryStores(): Stores {
     async claim(key, expiresAt) {
       assertOpen();
       const heldUntil = claims.get(key);
-      if (heldUntil !== undefined && heldUntil > Date.now()) return false;
+      if (heldUntil !== undefined && heldUntil > readNow()) return false;
       claims.set(key, expiresAt);
       return true;
     },
@@ -128,7 +133,7 @@ export function createMemoryStores(): Stores {
     loginSessions,
     rateLimiter,
     replayCache,
-    presence: createMemoryPresenceStore(assertOpen),
+    presence: createMemoryPresenceStore(assertOpen, readNow),
     async close() {
       if (isClosed) return;
       isClosed = true;

@@ -5,7 +5,7 @@
  * Rules:
  * - Every operation is synchronous inside one call (no await between its check and its
  *   write), so it is atomic within this process; nothing is shared between processes.
- * - Leases work as in Redis, with this process's clock, so the same code (and the same
+ * - Leases work as in Redis, with this process's clock (or the one passed in), so the same code (and the same
  *   tests) run on both; with one process they only matter to tests that play several nodes.
  * - A channel with no subscription left is forgotten at once.
  */
@@ -28,14 +28,14 @@ interface ChannelEntry {
 
 const nodeEntryOf = (socketId: string, channel: string) => `${socketId} ${channel}`;
 
-export function createMemoryPresenceStore(assertOpen: () => void): PresenceStore {
+export function createMemoryPresenceStore(assertOpen: () => void, readNow: () => number = Date.now): PresenceStore {
   const channels = new Map<string, ChannelEntry>();
   /** node id -> lease end (epoch ms) */
   const leases = new Map<string, number>();
   /** node id -> `${socketId} ${channel}` it owns */
   const nodeSubscriptions = new Map<string, Set<string>>();
 
-  const isLeaseLive = (nodeId: string) => (leases.get(nodeId) ?? 0) >= Date.now();
+  const isLeaseLive = (nodeId: string) => (leases.get(nodeId) ?? 0) >= readNow();
 
   const listMembersOf = (entry: ChannelEntry): PresenceMemberRecord[] =>
     [...entry.infos].map(([userId, userInfo]) => ({ userId, userInfo }));
@@ -43,19 +43,19 @@ export function createMemoryPresenceStore(assertOpen: () => void): PresenceStore
   return {
     async registerNode(nodeId, leaseMs) {
       assertOpen();
-      leases.set(nodeId, Date.now() + leaseMs);
+      leases.set(nodeId, readNow() + leaseMs);
     },
 
     async renewNode(nodeId, leaseMs) {
       assertOpen();
       if (!isLeaseLive(nodeId)) return false;
-      leases.set(nodeId, Date.now() + leaseMs);
+      leases.set(nodeId, readNow() + leaseMs);
       return true;
     },
 
     async listExpiredNodes() {
       assertOpen();
-      const now = Date.now();
+      const now = readNow();
       return [...leases].filter(([, until]) => until < now).map(([nodeId]) => nodeId);
     },
 

@@ -6,8 +6,8 @@
  * only those keys are deleted at the end.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createManualClock } from "../../test/support/manual-clock";
 import { createMemoryStores } from "./memory";
 import { createRedisClient, createRedisStores } from "./redis";
 import type { PresenceStore, Stores } from "./types";
@@ -34,7 +34,16 @@ let socketCounter = 0;
 const newSocketId = () => `${Date.now()}.${++socketCounter}`;
 const member = (userId: string, info: unknown = { name: userId }) => ({ userId, userInfo: JSON.stringify(info) });
 
-function describePresenceStore(name: string, makeStores: () => Promise<Stores>) {
+/**
+ * `timePasses(ms)`: every lease is `ms` nearer its end, as if that much time had passed (the
+ * memory store's clock moves; in Redis, whose own clock the leases are compared with, the
+ * lease ends move back), so lease tests need no sleep.
+ */
+function describePresenceStore(
+  name: string,
+  makeStores: () => Promise<Stores>,
+  timePasses: (ms: number) => Promise<void>,
+) {
   describe(name, () => {
     let stores: Stores;
     let presence: PresenceStore;
@@ -154,8 +163,8 @@ function describePresenceStore(name: string, makeStores: () => Promise<Stores>) 
 
       it("lets a lapsed node's subscriptions be found and removed, announcing each member once", async () => {
         const dead = uniqueName("node");
-        await presence.registerNode(dead, 300);
-        expect(await presence.renewNode(dead, 300)).toBe(true);
+        await presence.registerNode(dead, 30_000);
+        expect(await presence.renewNode(dead, 30_000)).toBe(true);
         const channel = uniqueName("presence-dead");
         const [x1, x2, survivor] = [newSocketId(), newSocketId(), newSocketId()];
         for (const socketId of [x1, x2]) {
@@ -172,10 +181,11 @@ function describePresenceStore(name: string, makeStores: () => Promise<Stores>) 
         expect(await presence.removeNode(dead, { onlyIfExpired: true })).toBe(false);
         expect(await presence.listExpiredNodes()).not.toContain(dead);
 
-        await sleep(450);
+        // Past the dead node's lease, well inside the suite node's (60 s).
+        await timePasses(31_000);
         expect(await presence.listExpiredNodes()).toContain(dead);
         expect(await presence.listExpiredNodes()).not.toContain(nodeId);
-        expect(await presence.renewNode(dead, 300)).toBe(false);
+        expect(await presence.renewNode(dead, 30_000)).toBe(false);
         expect(await presence.subscribe({ channel, socketId: newSocketId(), nodeId: dead, maxMembers: 100 })).toEqual({
           ok: false,
           code: "node_expired",
@@ -213,7 +223,12 @@ function describePresenceStore(name: string, makeStores: () => Promise<Stores>) 
   });
 }
 
-describePresenceStore("memory presence store", async () => createMemoryStores());
+const clock = createManualClock();
+describePresenceStore(
+  "memory presence store",
+  async () => createMemoryStores({ now: clock.now }),
+  async (ms) => clock.advance(ms),
+);
 
 if (redisUnavailableReason && isCI) {
   describe("redis presence store", () => {
@@ -237,7 +252,22 @@ if (redisUnavailableReason && isCI) {
       }
     });
 
-    describePresenceStore("redis presence store", () => createRedisStores({ url: REDIS_URL, prefix }));
+    describePresenceStore(
+      "redis presence store",
+      () => createRedisStores({ url: REDIS_URL, prefix }),
+      async (ms) => {
+        // The `nodes` sorted set holds each node's lease end (presence-redis.ts).
+        const client = await createRedisClient(REDIS_URL);
+        try {
+          const leases = await client.zrange(`${prefix}nodes`, 0, -1, "WITHSCORES");
+          for (let i = 0; i < leases.length; i += 2) {
+            await client.zadd(`${prefix}nodes`, Number(leases[i + 1]) - ms, leases[i]!);
+          }
+        } finally {
+          await client.quit();
+        }
+      },
+    );
 
     it("keeps everything under the prefix and deletes a channel's keys when it empties", async () => {
       const client = await createRedisClient(REDIS_URL);
