@@ -46,7 +46,9 @@ async function call<T>(path: string, accessToken: string, init: RequestInit = {}
     const code = body?.error?.code ?? "http_error";
     throw new AppsApiError(
       code,
-      FRIENDLY[code] ?? body?.error?.message ?? `The server answered ${response.status}.`,
+      (Object.hasOwn(FRIENDLY, code) ? FRIENDLY[code] : undefined) ??
+        body?.error?.message ??
+        `The server answered ${response.status}.`,
       response.status,
     );
   }

@@ -59,7 +59,7 @@ const WORDS: Record<string, { title: string; text: string }> = {
 
 export function describeError(error: unknown): DescribedError {
   const code = error instanceof WalletError ? error.code : "unexpected";
-  const words = WORDS[code];
+  const words = Object.hasOwn(WORDS, code) ? WORDS[code] : undefined;
   if (words) return { code, ...words };
   return {
     code,

@@ -5,6 +5,7 @@ import {
   MAX_SOCKET_ID_LENGTH,
   REST_CHANNEL_NAME_PATTERN,
   SOCKET_ID_PATTERN,
+  utf8ByteLength,
 } from "./channels";
 import type {
   BatchEvent,
@@ -39,7 +40,11 @@ export const channelAuthBodySchema = z.object({ socket_id: looseName, channel_na
 export const channelSubscribeSchema = z.strictObject({
   channel: looseName,
   auth: z.string().max(300).optional(),
-  channel_data: z.string().max(CHANNEL_LIMITS.maxChannelDataBytes).optional(),
+  channel_data: z
+    .string()
+    .max(CHANNEL_LIMITS.maxChannelDataBytes)
+    .refine((text) => utf8ByteLength(text) <= CHANNEL_LIMITS.maxChannelDataBytes, "at most 1,024 UTF-8 bytes")
+    .optional(),
 });
 export const channelUnsubscribeSchema = z.strictObject({ channel: looseName });
 

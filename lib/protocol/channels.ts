@@ -18,6 +18,24 @@ export const PRESENCE_CHANNEL_PREFIX = "presence-";
 /** `private-user-<userId>`: only that user may subscribe. */
 export const PRIVATE_USER_CHANNEL_PREFIX = "private-user-";
 
+/** UTF-8 length of `text` without encoding it (a lone surrogate counts as U+FFFD, 3 bytes, as TextEncoder writes it). */
+export function utf8ByteLength(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 /** Pusher's limits, applied the same way here. */
 export const CHANNEL_LIMITS = {
   /** `data` of one event, UTF-8 bytes (413 beyond). */

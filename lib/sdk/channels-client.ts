@@ -222,7 +222,7 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
       state.isSubscribed = true;
       if (ack.presence) {
         const { ids, hash } = ack.presence;
-        state.members = new Map(ids.map((id) => [id, hash[id] ?? null]));
+        state.members = new Map(ids.map((id) => [id, Object.hasOwn(hash, id) ? (hash[id] ?? null) : null]));
         notify(state.memberListeners, membersOf(state));
       }
       notify(state.subscribedListeners);

@@ -170,9 +170,10 @@ export function createChannelService(options: ChannelServiceOptions): ChannelSer
   }
 
   function toSnapshot(members: PresenceMemberRecord[]): PresenceSnapshot {
-    const hash: Record<string, unknown> = {};
-    for (const { userId, userInfo } of members) hash[userId] = JSON.parse(userInfo) as unknown;
-    return { ids: Object.keys(hash), hash, count: members.length };
+    // User ids come from outside: a Map, then own properties (a `__proto__` id stays a member).
+    const infos = new Map<string, unknown>();
+    for (const { userId, userInfo } of members) infos.set(userId, JSON.parse(userInfo) as unknown);
+    return { ids: [...infos.keys()], hash: Object.fromEntries(infos), count: members.length };
   }
 
   return {

@@ -90,6 +90,6 @@ function readClaims(value: Prisma.JsonValue): Claims {
 // Claims values are small JSON: comparing serialisations is exact enough and cheap.
 function isSubset(claims: Claims, stored: Claims): boolean {
   return Object.entries(claims).every(
-    ([key, value]) => key in stored && JSON.stringify(stored[key]) === JSON.stringify(value),
+    ([key, value]) => Object.hasOwn(stored, key) && JSON.stringify(stored[key]) === JSON.stringify(value),
   );
 }

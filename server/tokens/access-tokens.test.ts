@@ -154,6 +154,18 @@ describe("access tokens", () => {
     for (const variant of variants) expect(await verify(await signRaw(header, variant))).toEqual(invalid);
   });
 
+  it("refuses an iat ahead of now beyond the skew, or older than the lifetime cap", async () => {
+    const claims = await claimsOf((await issue()).token);
+    const header = { kid: key.kid, typ: "at+jwt" };
+    const now = Math.floor(Date.now() / 1000);
+    // A year ahead, with a lifetime within the cap: signed with the real key, still refused.
+    const ahead = now + 365 * 86_400;
+    expect(await verify(await signRaw(header, { ...claims, iat: ahead, exp: ahead + 600 }))).toEqual(invalid);
+    expect(await verify(await signRaw(header, { ...claims, iat: now + 120, exp: now + 720 }))).toEqual(invalid);
+    // A few seconds ahead (another node's clock) is fine.
+    expect((await verify(await signRaw(header, { ...claims, iat: now + 5, exp: now + 605 }))).ok).toBe(true);
+  });
+
   it("rejects malformed input without throwing", async () => {
     const inputs = ["", "abc", "a.b.c", "..", "e30.e30.", "x".repeat(5000), (await issue()).token + "."];
     for (const input of inputs) expect(await verify(input)).toEqual(invalid);

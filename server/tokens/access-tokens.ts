@@ -4,6 +4,9 @@
  * - JWT signed with the installation's ES256 key; header `typ: at+jwt` and `kid`.
  * - Claims iss, aud, sub (user id), address, iat, exp, jti. Lifetime at most
  *   MAX_ACCESS_TOKEN_TTL_SECONDS, enforced when issuing and again when verifying.
+ * - `iat` must lie in the past (ISSUED_AT_SKEW_SECONDS of clock difference allowed) and no
+ *   further back than the lifetime cap: a token signed with a future `iat` (a key briefly in
+ *   the wrong hands, a clock far ahead) is refused, not accepted once that time arrives.
  * - Verification accepts exactly the alg of the key named by `kid`: no `none`, no HMAC
  *   with a public key as the secret, no key picked from the token itself.
  * - Verification never throws: every failure is `invalid_token`, with no detail that would
@@ -22,6 +25,8 @@ import type { SigningKey } from "./keys";
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 export const MAX_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+/** How far a token's `iat` may be ahead of this server's clock (nodes' clocks differ a little). */
+export const ISSUED_AT_SKEW_SECONDS = 60;
 // Ours are a few hundred characters; anything far longer is not worth parsing.
 const MAX_TOKEN_LENGTH = 4096;
 
@@ -102,7 +107,7 @@ export function createAccessTokenVerifier(
         requiredClaims: ["iss", "aud", "sub", "iat", "exp", "jti"],
       });
       const claims = readClaims(payload);
-      if (claims === undefined) return INVALID;
+      if (claims === undefined || !isIssuedInWindow(claims.iat, now() / 1000)) return INVALID;
       // Frozen: the same object is handed to every later caller of this token.
       const result = Object.freeze({ ok: true, claims: Object.freeze(claims) } as const);
       if (cacheSize > 0) {
@@ -122,6 +127,14 @@ export function verifyAccessToken(
   audience: AccessTokenAudience,
 ): Promise<VerifyResult> {
   return createAccessTokenVerifier(keys, audience, { cacheSize: 0 })(token);
+}
+
+/** Not ahead of now beyond the skew, and not older than the longest lifetime we issue. */
+function isIssuedInWindow(iat: number, nowSeconds: number): boolean {
+  return (
+    iat <= nowSeconds + ISSUED_AT_SKEW_SECONDS &&
+    nowSeconds - iat <= MAX_ACCESS_TOKEN_TTL_SECONDS + ISSUED_AT_SKEW_SECONDS
+  );
 }
 
 const INVALID: VerifyResult = Object.freeze({ ok: false, code: "invalid_token" });

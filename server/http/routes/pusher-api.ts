@@ -109,8 +109,10 @@ export function createPusherApiRoutes(ctx: PusherApiDeps) {
     const unique = [...new Set(channels)];
     emitChannelEvent(ctx.io, { channels: unique, name, data, exceptSocketId: socketId });
     if (wanted.attributes.size === 0) return c.json({}, 200);
-    const body: ChannelsResponse = { channels: {} };
-    for (const channel of unique) body.channels[channel] = await readEventInfo(channel, wanted.attributes);
+    // Channel names come from outside: own properties only (Object.fromEntries), never assignment.
+    const infos: Array<[string, ChannelAttributes]> = [];
+    for (const channel of unique) infos.push([channel, await readEventInfo(channel, wanted.attributes)]);
+    const body: ChannelsResponse = { channels: Object.fromEntries(infos) };
     return c.json(body, 200);
   });
 
@@ -150,10 +152,12 @@ export function createPusherApiRoutes(ctx: PusherApiDeps) {
     const wantsUserCount = info.attributes.has("user_count");
     // As Pusher: user_count only when the listing is limited to presence channels.
     if (wantsUserCount && !prefix.startsWith(PRESENCE_CHANNEL_PREFIX)) return sendError(c, "presence_only");
-    const body: ChannelsResponse = { channels: {} };
-    for (const entry of await store.listChannels(prefix)) {
-      body.channels[entry.channel] = wantsUserCount ? { user_count: entry.userCount } : {};
-    }
+    const entries = await store.listChannels(prefix);
+    const body: ChannelsResponse = {
+      channels: Object.fromEntries(
+        entries.map((entry) => [entry.channel, wantsUserCount ? { user_count: entry.userCount } : {}]),
+      ),
+    };
     return c.json(body, 200);
   });
 
