@@ -21,7 +21,7 @@ import { registerChannelHandlers } from "./realtime/channel-handlers";
 import { emitLoginState, emitPresenceNotice } from "./realtime/emit";
 import { createChannelService } from "./channels/channel-service";
 import { loadOrCreateAppCredentials } from "./channels/credentials";
-import { CHANNEL_LIMITS } from "../lib/protocol/channels";
+import { CHANNEL_LIMITS, PRESENCE_CHANNEL_PREFIX } from "../lib/protocol/channels";
 import { createApiListener, isApiPath } from "./http/router";
 import { errorBody } from "./http/respond";
 import { createSecurityHeaders } from "./http/security-headers";
@@ -29,6 +29,9 @@ import { isSocketIoPath, normalizeRequestTarget, refuseUpgrade } from "./http/re
 import { startMtlsServer } from "./http/mtls-server";
 import { loadTrustedAttestors } from "./claims/attestors";
 import { createPresentationVerifier } from "./claims/verify-presentation";
+import { createMetrics, type MetricsSources } from "./metrics/metrics";
+import { createGuardedMetricsHandler, METRICS_PATH, startMetricsServer } from "./metrics/metrics-endpoint";
+import { countChannelDeliveries } from "./metrics/socket-deliveries";
 
 export interface RunningApp {
   ctx: AppContext;
@@ -36,6 +39,8 @@ export interface RunningApp {
   url: string;
   /** The mTLS listener's address (https://...) when SERVER_API_MTLS_PORT is set. */
   mtlsUrl?: string;
+  /** The metrics listener's address (http://...) when METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       }
     }
   };
+  const metrics = createMetrics({ dependencies: config.redisUrl ? ["database", "redis"] : ["database"] });
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     await migrateDatabase({ url: config.databaseUrl, log: (msg) => log.info(msg) });
@@ -73,7 +79,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     });
     cleanups.push(() => loginWrites.close());
     log.info({ loginWrites: loginWrites.kind }, `login writes: ${loginWrites.kind}`);
-    const stores = await createStores({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+    const stores = await createStores({
+      redisUrl: config.redisUrl,
+      prefix: config.redisPrefix,
+      onRedisError: () => metrics.noteDependencyError("redis"),
+    });
     cleanups.push(() => stores.close());
     const verifier = await createSignatureVerifier(config.cryptoBackend);
     log.info(
@@ -126,6 +136,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         return { userId: user.id };
       },
       scheduleExpiry: (sessionId, at) => expiryTimers.schedule(sessionId, at),
+      metrics,
     });
 
     // Closes after sockets.close() (which runs first) and before the stores.
@@ -141,6 +152,23 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     await channels.start();
     cleanups.push(() => channels.close());
 
+    Object.assign(metrics.sources, {
+      readInfo: () => ({
+        stores: stores.kind,
+        database: config.databaseProvider,
+        crypto: verifier.backend,
+        keccak: keccakBackend,
+        login_writes: loginWrites.kind,
+      }),
+      countOpenSockets: () => io.engine.clientsCount,
+      countSubscriptions: () => channels.countLocalSubscriptions(),
+      countPresenceMembers: async () => {
+        const presence = await stores.presence.listChannels(PRESENCE_CHANNEL_PREFIX);
+        return presence.reduce((sum, channel) => sum + channel.userCount, 0);
+      },
+    } satisfies MetricsSources);
+    countChannelDeliveries(io, (sockets) => metrics.noteDeliveries(sockets));
+
     const ctx: AppContext = {
       config,
       log,
@@ -153,6 +181,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       io,
       channels,
       channelCredentials,
+      metrics,
     };
     registerLoginHandlers(ctx);
     registerChannelHandlers(ctx);
@@ -189,6 +218,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       refuseUpgrade(socket);
     });
 
+    const guardedMetrics = createGuardedMetricsHandler(metrics, config.metrics.token, log);
     httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
       // engine.io's own request listener answers these; answering again would throw.
       if (isSocketIoPath(req.url)) return;
@@ -203,6 +233,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         const { pathname } = target;
         if (isApiPath(pathname) || pathname === "/api/health") {
           void api(req, res);
+          return;
+        }
+        if (pathname === METRICS_PATH) {
+          headers.applyToApi(res);
+          guardedMetrics(req, res);
           return;
         }
         headers.applyToPage(req, res);
@@ -235,11 +270,22 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       mtlsUrl = mtls.url;
       log.info({ url: mtlsUrl }, "server API listening with mTLS");
     }
+    let metricsUrl: string | undefined;
+    if (config.metrics.port !== undefined) {
+      const metricsServer = await startMetricsServer(
+        { port: config.metrics.port, host: config.metrics.host },
+        metrics,
+        log,
+      );
+      cleanups.push(() => metricsServer.close());
+      metricsUrl = metricsServer.url;
+      log.info({ url: metricsUrl }, "metrics listening (GET /metrics)");
+    }
     const address = httpServer.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     log.info({ url, publicUrl: config.publicUrl, stores: stores.kind, database: config.databaseProvider }, "listening");
-    return { ctx, url, mtlsUrl, close: closeAll };
+    return { ctx, url, mtlsUrl, metricsUrl, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

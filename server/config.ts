@@ -55,6 +55,15 @@ const envSchema = z.object({
   TRUSTED_ATTESTORS: optional(z.string().max(100_000)),
   // Empty means unset here: its default depends on NODE_ENV.
   DEV_ATTESTOR: optional(z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")),
+  METRICS_TOKEN: optional(
+    z
+      .string()
+      .min(16, "must be at least 16 characters")
+      .max(512)
+      .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
+  ),
+  METRICS_PORT: optional(int(0, 65535)),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   SERVER_API_MTLS_PORT: optional(int(0, 65535)),
   SERVER_API_MTLS_CERT: optional(z.string()),
   SERVER_API_MTLS_KEY: optional(z.string()),
@@ -117,6 +126,11 @@ export interface Config {
     /** Trust (and create) the development attestor in DATA_DIR (server/claims/attestors.ts). */
     devAttestor: boolean;
   };
+  /**
+   * GET /metrics (server/metrics/): on the main port with `Authorization: Bearer <token>` when
+   * a token is set (404 there otherwise), and on a listener of its own at host:port when a port is set.
+   */
+  metrics: { token?: string; port?: number; host: string };
   /**
    * The server API (`/apps/*`) also over HTTPS with client certificates signed by `ca`
    * required. cert, key and ca are PEM text or file paths. Unset: no mTLS listener.
@@ -191,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cryptoBackend: e.CRYPTO_BACKEND,
     apiOnly: e.API_ONLY ?? false,
     sqliteWriterThread: e.SQLITE_WRITER_THREAD ?? true,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     claims: { trustedAttestors, devAttestor: e.DEV_ATTESTOR ?? e.NODE_ENV === "development" },
     apiMtls:
       e.SERVER_API_MTLS_PORT === undefined

@@ -9,6 +9,7 @@ import type { LoginService } from "./login/login-service";
 import type { AppSocketServer } from "./realtime/socket-server";
 import type { ChannelService } from "./channels/channel-service";
 import type { AppCredentials } from "./channels/signing";
+import type { AppMetrics } from "./metrics/metrics";
 
 /**
  * The one AppContext. Next bundles app/ apart from server/index.ts, so a module-level
@@ -31,4 +32,6 @@ export interface AppContext {
   channels: ChannelService;
   /** APP_ID, APP_KEY, APP_SECRET of the Pusher-compatible API; the secret is never logged. */
   channelCredentials: AppCredentials;
+  /** The Prometheus registry and the hot paths' counters (server/metrics/). */
+  metrics: AppMetrics;
 }

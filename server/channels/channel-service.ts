@@ -20,7 +20,7 @@
  * - A failed clean-up (store unreachable) is retried on every tick until it succeeds, so
  *   a socket that left never stays a member while this node lives.
  */
-import type { PresenceSnapshot } from "../../lib/protocol/channels";
+import { readChannelKind, type ChannelKind, type PresenceSnapshot } from "../../lib/protocol/channels";
 import { randomBase64url } from "../crypto/random";
 import type { Logger } from "../logger";
 import type { NodeSubscription, PresenceMemberRecord, PresenceStore } from "../store/types";
@@ -59,6 +59,8 @@ export interface ChannelService {
   removeSocket(socketId: string): Promise<void>;
   /** One lease renewal and one sweep (what the timer runs). */
   runTick(): Promise<void>;
+  /** This node's sockets' subscriptions by channel kind (read when metrics are scraped). */
+  countLocalSubscriptions(): Record<ChannelKind, number>;
   close(): Promise<void>;
 }
 
@@ -246,6 +248,14 @@ export function createChannelService(options: ChannelServiceOptions): ChannelSer
     },
 
     runTick,
+
+    countLocalSubscriptions() {
+      const counts: Record<ChannelKind, number> = { public: 0, private: 0, presence: 0 };
+      for (const mine of local.values()) {
+        for (const channel of mine.keys()) counts[readChannelKind(channel)]++;
+      }
+      return counts;
+    },
 
     async close() {
       if (isClosed) return;

@@ -31,6 +31,7 @@ import { recoverPersonalSign } from "../crypto/eip191";
 import { keccak256 } from "../crypto/keccak";
 import type { SignatureVerifier } from "../crypto/secp256k1";
 import type { PresentationVerifier } from "../claims/verify-presentation";
+import type { AppMetrics } from "../metrics/metrics";
 import { isOpenState, statesLeadingTo } from "./state-machine";
 
 export const CODE_TTL_MS = 60_000;
@@ -63,6 +64,8 @@ export interface LoginServiceDeps {
   onApproved: (login: ApprovedLogin) => Promise<{ userId: string }>;
   /** Asks for a call of `expireIfDue(sessionId)` at `at` (epoch ms). */
   scheduleExpiry: (sessionId: string, at: number) => void;
+  /** Counts starts and the states sessions end up in (server/metrics/); each once per session. */
+  metrics?: Pick<AppMetrics, "noteLoginStarted" | "noteLoginOutcome">;
   now?: () => number;
 }
 
@@ -76,6 +79,10 @@ export function createLoginService(deps: LoginServiceDeps) {
     const result = await store.transition(id, request);
     if (result.ok) {
       const s = result.session;
+      // Redeemed is counted by redeemCode, which still knows when the session was approved.
+      if (s.state === "denied" || s.state === "cancelled" || s.state === "expired") {
+        deps.metrics?.noteLoginOutcome(s.state, now(), s.issuedAt);
+      }
       notify({
         sessionId: s.id,
         state: s.state,
@@ -159,6 +166,7 @@ export function createLoginService(deps: LoginServiceDeps) {
         expiresAt + KEEP_AFTER_END_MS,
       );
       deps.scheduleExpiry(sessionId, expiresAt);
+      deps.metrics?.noteLoginStarted();
       const requestUri = requestUriOf(sessionId);
       return {
         sessionId,
@@ -298,7 +306,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       const claimed = await store.transition(session.id, {
         from: statesLeadingTo("approved", ["pending", "scanned"]),
         to: "approved",
-        patch: { address: recovered, code, codeExpiresAt },
+        patch: { address: recovered, code, codeExpiresAt, approvedAt: now() },
         keepUntil: codeExpiresAt + KEEP_AFTER_END_MS,
       });
       if (!claimed.ok) return { ok: false, code: claimed.session ? closedCode(claimed.session) : "session_not_found" };
@@ -323,6 +331,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       // The user id rides along in the record; the browser learns of approval only now.
       const withUser = await store.transition(session.id, { from: ["approved"], to: "approved", patch: { userId } });
       if (withUser.ok) {
+        deps.metrics?.noteLoginOutcome("approved", now(), session.issuedAt);
         notify({ sessionId: session.id, state: "approved", code });
         deps.scheduleExpiry(session.id, codeExpiresAt);
       }
@@ -365,6 +374,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       // The code reaches the browser only once the user id is stored (submitLoginAnswer).
       const { userId, address } = redeemed.session;
       if (!userId || !address) return { ok: false, code: "invalid_code" };
+      deps.metrics?.noteLoginOutcome("redeemed", now(), redeemed.session.issuedAt, redeemed.session.approvedAt);
       return { ok: true, userId, address };
     },
 

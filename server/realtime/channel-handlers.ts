@@ -34,7 +34,10 @@ import { failAck as fail, runGuarded } from "./run-guarded";
 
 type AppSocket = Socket<SocketClientToServerEvents, SocketServerToClientEvents, Record<string, never>, SocketData>;
 
-export type ChannelHandlerDeps = Pick<AppContext, "config" | "log" | "channels" | "channelCredentials" | "io">;
+export type ChannelHandlerDeps = Pick<
+  AppContext,
+  "config" | "log" | "channels" | "channelCredentials" | "io" | "metrics"
+>;
 
 /** The presence member a verified channel_data describes, or null when it is not a user object. */
 function readPresenceMember(channelData: string): PresenceMemberRecord | null {
@@ -75,7 +78,10 @@ export function registerChannelHandlers(ctx: ChannelHandlerDeps) {
         if (!input.success) return ack(fail("invalid_request"));
         const { channel, auth, channel_data: channelData } = input.data;
         if (!CHANNEL_NAME_PATTERN.test(channel)) return ack(fail("invalid_channel"));
-        if (!isSubscribeAllowed(socket)) return ack(fail("rate_limited"));
+        if (!isSubscribeAllowed(socket)) {
+          ctx.metrics.noteRateLimited("subscribe_socket");
+          return ack(fail("rate_limited"));
+        }
 
         const kind = readChannelKind(channel);
         let member: PresenceMemberRecord | undefined;

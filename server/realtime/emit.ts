@@ -15,7 +15,9 @@ import type { PresenceNotice } from "../channels/channel-service";
 import type { AppSocketServer } from "./socket-server";
 
 export const loginRoom = (sessionId: string) => `login:${sessionId}`;
-export const channelRoom = (channel: string) => `ch:${channel}`;
+/** The prefix of channel rooms (server/metrics/socket-deliveries.ts counts pushes to them). */
+export const CHANNEL_ROOM_PREFIX = "ch:";
+export const channelRoom = (channel: string) => `${CHANNEL_ROOM_PREFIX}${channel}`;
 export const socketIdRoom = (socketId: string) => `sid:${socketId}`;
 export const userRoom = (userId: string) => `user:${userId}`;
 

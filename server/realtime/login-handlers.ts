@@ -3,11 +3,11 @@ import type { AppContext } from "../context";
 import { loginRoom } from "./emit";
 import { failAck as fail, runGuarded } from "./run-guarded";
 
-export type LoginHandlerDeps = Pick<AppContext, "config" | "log" | "login" | "stores" | "io">;
+export type LoginHandlerDeps = Pick<AppContext, "config" | "log" | "login" | "stores" | "io" | "metrics">;
 
 /** `login:start`, `login:resume`, `login:cancel` (docs/protocol.md section 1). */
 export function registerLoginHandlers(ctx: LoginHandlerDeps) {
-  const { config, log, login, stores } = ctx;
+  const { config, log, login, stores, metrics } = ctx;
   const { loginStartPerSocket, loginStartPerIp, windowMs } = config.rateLimits;
 
   ctx.io.on("connection", (socket) => {
@@ -21,12 +21,16 @@ export function registerLoginHandlers(ctx: LoginHandlerDeps) {
         const recent = socket.data.starts.filter((at) => at > t - windowMs);
         if (recent.length >= loginStartPerSocket) {
           socket.data.starts = recent;
+          metrics.noteRateLimited("login_start_socket");
           return ack(fail("rate_limited"));
         }
         recent.push(t);
         socket.data.starts = recent;
         const perIp = await stores.rateLimiter.hit(`start:${socket.data.ip}`, loginStartPerIp, windowMs);
-        if (!perIp.ok) return ack(fail("rate_limited"));
+        if (!perIp.ok) {
+          metrics.noteRateLimited("login_start_ip");
+          return ack(fail("rate_limited"));
+        }
         const session = await login.startLogin({ requiredClaims: input.data?.requiredClaims });
         await socket.join(loginRoom(session.sessionId));
         ack({ ok: true, session });

@@ -26,6 +26,8 @@ export interface LoginSessionRecord {
   code?: string;
   /** epoch ms */
   codeExpiresAt?: number;
+  /** epoch ms: when the wallet's answer was accepted (for the redeem duration metric) */
+  approvedAt?: number;
 }
 
 export type TransitionResult =

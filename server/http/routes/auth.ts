@@ -21,7 +21,7 @@ import { findUserById, toPublicUser } from "../../db/users";
 
 export type AuthRouteDeps = Pick<
   AppContext,
-  "config" | "db" | "log" | "login" | "loginWrites" | "signingKey" | "stores"
+  "config" | "db" | "log" | "login" | "loginWrites" | "signingKey" | "stores" | "metrics"
 >;
 
 /** The wallet's answer and deny; the browser's redeem, refresh and logout. */
@@ -62,8 +62,10 @@ export function createAuthRoutes(ctx: AuthRouteDeps) {
       config.rateLimits.authPerIp,
       config.rateLimits.windowMs,
     );
-    if (!limited.ok)
+    if (!limited.ok) {
+      ctx.metrics.noteRateLimited("auth_ip");
       return sendError(c, "rate_limited", { "Retry-After": String(Math.ceil(limited.retryAfterMs / 1000)) });
+    }
     const body = await readJsonBody(c, authBodySchema);
     if (!body.ok) return body.response;
     const result = await ctx.login.submitLoginAnswer(body.data, { ip, userAgent: readUserAgent(c) });

@@ -5,6 +5,7 @@ import { Wallet, hexlify, randomBytes } from "ethers";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client";
+import { createMetrics } from "../../metrics/metrics";
 import { createSignatureVerifier } from "../../crypto/secp256k1";
 import type { AppDirectory } from "../../data/app-directory";
 import { createMemoryStores } from "../../store/memory";
@@ -37,6 +38,7 @@ beforeAll(async () => {
     log,
     verifier: await createSignatureVerifier("auto"),
     stores: createMemoryStores(),
+    metrics: createMetrics({ dependencies: ["database"], withDefaultMetrics: false }),
   };
   const endpoint = createDataEndpoint(ctx, failingApps);
   server.on("request", (req, res) => void endpoint(req, res));

@@ -63,7 +63,7 @@ export function requestPath(req: IncomingMessage): string {
   }
 }
 
-export type DataEndpointDeps = Pick<AppContext, "db" | "log" | "stores" | "verifier">;
+export type DataEndpointDeps = Pick<AppContext, "db" | "log" | "stores" | "verifier" | "metrics">;
 
 export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): NodeHandler {
   const pages = createPageReader({ db: ctx.db });
@@ -76,21 +76,28 @@ export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): N
 
   async function handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const resource = pathname.slice(DATA_PATH_PREFIX.length);
-    if (!isDataResource(resource)) return sendDataError(res, "unknown_resource");
+    if (!isDataResource(resource)) {
+      ctx.metrics.noteDataFetch("unknown_resource");
+      return sendDataError(res, "unknown_resource");
+    }
     const read = await readIncomingBody(req, MAX_DATA_BODY_BYTES);
     if (!read.ok) {
+      ctx.metrics.noteDataFetch(read.code);
       return sendDataError(res, read.code, read.code === "payload_too_large" ? { Connection: "close" } : undefined);
     }
     let body: unknown;
     try {
       body = JSON.parse(decodeUtf8(read.bytes));
     } catch {
+      ctx.metrics.noteDataFetch("invalid_request");
       return sendDataError(res, "invalid_request");
     }
     const result = await verifyDataRequest(deps, body);
     if (!result.ok) {
+      ctx.metrics.noteDataFetch(result.code);
       ctx.log.debug({ event: "data_fetch_refused", resource, code: result.code }, "signed data fetch refused");
       if (result.code === "rate_limited") {
+        ctx.metrics.noteRateLimited("data_app");
         return sendDataError(res, "rate_limited", {
           "Retry-After": String(Math.ceil((result.retryAfterMs ?? 1000) / 1000)),
         });
@@ -99,6 +106,7 @@ export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): N
     }
     apps.noteUse(result.app.id);
     sendJson(res, 200, await pages.readPage(resource, result.message.metaData));
+    ctx.metrics.noteDataFetch("ok");
   }
 
   return async (req, res) => {
@@ -106,6 +114,7 @@ export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): N
     try {
       await handle(req, res, pathname);
     } catch (err) {
+      ctx.metrics.noteDataFetch("internal_error");
       const requestId = randomBase64url(9);
       ctx.log.error({ requestId, err, method: req.method, path: pathname }, "unhandled error");
       if (res.headersSent) {

@@ -29,7 +29,7 @@ export interface TestNotification {
   at: string;
 }
 
-export type NotificationRouteDeps = Pick<AppContext, "config" | "signingKey" | "stores" | "io">;
+export type NotificationRouteDeps = Pick<AppContext, "config" | "signingKey" | "stores" | "io" | "metrics">;
 
 export function createNotificationRoutes(ctx: NotificationRouteDeps) {
   const routes = new Hono<ApiEnv>();
@@ -38,6 +38,7 @@ export function createNotificationRoutes(ctx: NotificationRouteDeps) {
     const { userId } = c.var.auth;
     const limited = await ctx.stores.rateLimiter.hit(`notify-test:${userId}`, NOTIFICATION_TEST_PER_MINUTE, 60_000);
     if (!limited.ok) {
+      ctx.metrics.noteRateLimited("notifications_user");
       return sendError(c, "rate_limited", { "Retry-After": String(Math.ceil(limited.retryAfterMs / 1000)) });
     }
     const notification: TestNotification = {

@@ -51,7 +51,7 @@ type PusherApiEnv = {
 const EVENT_INFO = ["user_count", "subscription_count"] as const;
 type EventInfo = (typeof EVENT_INFO)[number];
 
-export type PusherApiDeps = Pick<AppContext, "channelCredentials" | "io" | "stores">;
+export type PusherApiDeps = Pick<AppContext, "channelCredentials" | "io" | "stores" | "metrics">;
 
 export function createPusherApiRoutes(ctx: PusherApiDeps) {
   const routes = new Hono<PusherApiEnv>();
@@ -108,6 +108,7 @@ export function createPusherApiRoutes(ctx: PusherApiDeps) {
 
     const unique = [...new Set(channels)];
     emitChannelEvent(ctx.io, { channels: unique, name, data, exceptSocketId: socketId });
+    ctx.metrics.noteTriggers(1);
     if (wanted.attributes.size === 0) return c.json({}, 200);
     // Channel names come from outside: own properties only (Object.fromEntries), never assignment.
     const infos: Array<[string, ChannelAttributes]> = [];
@@ -130,6 +131,7 @@ export function createPusherApiRoutes(ctx: PusherApiDeps) {
       if (!info.ok) return sendError(c, "invalid_request");
       wanted.push(info.attributes);
     }
+    ctx.metrics.noteTriggers(batch.length);
     for (const event of batch) {
       emitChannelEvent(ctx.io, {
         channels: [event.channel],

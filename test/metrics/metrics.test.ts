@@ -1,0 +1,200 @@
+/**
+ * GET /metrics against a running server: who may scrape it (bearer token on the main port,
+ * the listener of its own on 127.0.0.1), the Prometheus text parsed, and each counter moving
+ * after the thing it counts happened through the wire.
+ */
+import type { Socket } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CreateAppResponse } from "../../lib/protocol/data";
+import { createDataClient } from "../../lib/sdk/data-client";
+import { startTestApp, type TestApp } from "../support/start-test-app";
+import { connectSocket, emitAck, expectError, logIn, postJson, request, startLogin } from "../protocol/helpers";
+import { connectChannelClient, createPusherSdk, postChannelAuth, type ChannelClient } from "../channels/helpers";
+
+const TOKEN = "metrics-test-token-0123456789";
+
+/** One sample per series: `name{a="1",b="2"}` (labels sorted) -> value. */
+type Samples = Map<string, number>;
+
+/** A small parser of the Prometheus text format (version 0.0.4): comments skipped, labels unescaped. */
+function parseExposition(text: string): Samples {
+  const samples: Samples = new Map();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: \d+)?$/.exec(line);
+    if (!match) throw new Error(`not a sample line: ${line}`);
+    const [, name, labelText = "", value = ""] = match;
+    const labels: string[] = [];
+    for (const label of labelText.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels.push(`${label[1]}="${label[2]!.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c))}"`);
+    }
+    const key = labels.length > 0 ? `${name}{${labels.sort().join(",")}}` : name!;
+    samples.set(key, value === "+Inf" ? Infinity : value === "-Inf" ? -Infinity : Number(value));
+  }
+  return samples;
+}
+
+describe("GET /metrics", () => {
+  let app: TestApp;
+  const opened: Array<{ close(): void }> = [];
+
+  beforeAll(async () => {
+    app = await startTestApp({ METRICS_TOKEN: TOKEN, METRICS_PORT: "0", RATE_LIMIT_LOGIN_START_PER_SOCKET: "2" });
+  });
+  afterAll(async () => {
+    for (const client of opened) client.close();
+    await app?.stop();
+  });
+
+  async function scrape(): Promise<Samples> {
+    const res = await request(`${app.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    return parseExposition(res.text);
+  }
+
+  const read = (samples: Samples, key: string) => {
+    const value = samples.get(key);
+    if (value === undefined) throw new Error(`no sample ${key}`);
+    return value;
+  };
+
+  it("answers the main port only with the bearer token: 401 without or with a wrong one", async () => {
+    expectError(await request(`${app.baseUrl}/metrics`), 401, "invalid_token");
+    const wrong = await request(`${app.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}x` } });
+    expectError(wrong, 401, "invalid_token");
+    expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const basic = await request(`${app.baseUrl}/metrics`, {
+      headers: { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString("base64")}` },
+    });
+    expectError(basic, 401, "invalid_token");
+    expectError(await postJson(`${app.baseUrl}/metrics`, {}, { authorization: `Bearer ${TOKEN}` }), 404, "not_found");
+    await scrape();
+  });
+
+  it("serves the listener of its own (METRICS_PORT) on 127.0.0.1 without a token, /metrics only", async () => {
+    expect(app.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await request(`${app.metricsUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(parseExposition(res.text).get("wallet_login_logins_started_total")).toBeGreaterThanOrEqual(0);
+    expectError(await request(`${app.metricsUrl}/api/health`), 404, "not_found");
+  });
+
+  it("is 404 on the main port without METRICS_TOKEN, and nothing else listens", async () => {
+    const plain = await startTestApp();
+    try {
+      expectError(await request(`${plain.baseUrl}/metrics`), 404, "not_found");
+      expectError(
+        await request(`${plain.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }),
+        404,
+        "not_found",
+      );
+      expect(plain.metricsUrl).toBeUndefined();
+    } finally {
+      await plain.stop();
+    }
+  });
+
+  it("describes the node: the info gauge, the default process metrics, event-loop lag, the dependencies", async () => {
+    const samples = await scrape();
+    const info = [...samples.keys()].find((key) => key.startsWith("wallet_login_info{"));
+    expect(info).toMatch(/database="sqlite"/);
+    expect(info).toMatch(/stores="memory"/);
+    expect(info).toMatch(/crypto="(native|js)"/);
+    expect(info).toMatch(/login_writes="sqlite-/);
+    expect(samples.get(info!)).toBe(1);
+    expect(read(samples, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
+    expect(read(samples, "process_resident_memory_bytes")).toBeGreaterThan(0);
+    expect(samples.has("nodejs_eventloop_lag_p99_seconds")).toBe(true);
+    expect(samples.has("nodejs_eventloop_lag_seconds")).toBe(true);
+    expect(read(samples, 'wallet_login_dependency_outage{dependency="database"}')).toBe(0);
+    expect(read(samples, 'wallet_login_dependency_errors_total{dependency="database"}')).toBe(0);
+    // Without REDIS_URL there is no Redis to report on.
+    expect(samples.has('wallet_login_dependency_outage{dependency="redis"}')).toBe(false);
+  });
+
+  it("moves with a login, a cancel, a rate-limit refusal, a data fetch, a trigger and its delivery", async () => {
+    const before = await scrape();
+    const delta = (after: Samples, key: string) => read(after, key) - (before.get(key) ?? 0);
+
+    // A complete login (start, scan, approve, redeem).
+    const { redeemed } = await logIn(app.baseUrl);
+
+    // Two starts on one socket, the third refused (RATE_LIMIT_LOGIN_START_PER_SOCKET=2), one cancelled.
+    const { socket } = await connectSocket(app.baseUrl);
+    opened.push({ close: () => socket.disconnect() });
+    const first = await startLogin(socket);
+    await startLogin(socket);
+    const refused = await emitAck(socket as unknown as Socket, "login:start", {});
+    expect(refused).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+    const cancel = await emitAck(socket as unknown as Socket, "login:cancel", {
+      sessionId: first.sessionId,
+      browserSecret: first.browserSecret,
+    });
+    expect(cancel).toEqual({ ok: true });
+
+    // A signed data fetch by a partner app of the signed-in user, and one with a bad signature.
+    const created = await postJson<CreateAppResponse>(
+      `${app.baseUrl}/api/apps`,
+      { name: "Metrics" },
+      { authorization: `Bearer ${redeemed.accessToken}` },
+    );
+    expect(created.status).toBe(201);
+    const data = createDataClient({
+      endpoint: app.baseUrl,
+      appId: created.body.app.id,
+      privateKey: created.body.privateKey!,
+    });
+    await data.fetch("users");
+    const forged = await postJson(`${app.baseUrl}/api/data/users`, {
+      message: { appId: created.body.app.id, iat: 1, exp: 2, nonce: "n", metaData: {} },
+      fyresign: `0x${"11".repeat(65)}`,
+    });
+    expectError(forged, 401, "expired");
+
+    // A public and a presence subscription, then a trigger through the REST API, delivered.
+    const listener: ChannelClient = await connectChannelClient(app.baseUrl);
+    opened.push(listener);
+    expect(await listener.subscribe("metrics-news")).toMatchObject({ ok: true });
+    const auth = await postChannelAuth(
+      app.baseUrl,
+      { socket_id: listener.socketId, channel_name: "presence-metrics" },
+      { authorization: `Bearer ${redeemed.accessToken}` },
+    );
+    expect(auth.status).toBe(200);
+    const joined = await listener.subscribe("presence-metrics", {
+      auth: auth.body.auth,
+      channel_data: auth.body.channel_data,
+    });
+    expect(joined).toMatchObject({ ok: true });
+    const sdk = createPusherSdk(app.baseUrl, app.ctx.channelCredentials);
+    await sdk.trigger("metrics-news", "headline", { id: 1 });
+    await listener.waitForEvent("metrics-news", "headline");
+
+    const after = await scrape();
+    // logIn, the two starts on the rate-limited socket.
+    expect(delta(after, "wallet_login_logins_started_total")).toBe(3);
+    expect(delta(after, 'wallet_login_logins_total{outcome="approved"}')).toBe(1);
+    expect(delta(after, 'wallet_login_logins_total{outcome="redeemed"}')).toBe(1);
+    expect(delta(after, 'wallet_login_logins_total{outcome="cancelled"}')).toBe(1);
+    expect(delta(after, 'wallet_login_logins_total{outcome="denied"}')).toBe(0);
+    expect(delta(after, "wallet_login_login_approve_duration_seconds_count")).toBe(1);
+    expect(delta(after, "wallet_login_login_redeem_duration_seconds_count")).toBe(1);
+    expect(read(after, 'wallet_login_login_redeem_duration_seconds_bucket{le="+Inf"}')).toBe(
+      read(after, "wallet_login_login_redeem_duration_seconds_count"),
+    );
+    expect(delta(after, 'wallet_login_rate_limited_total{limit="login_start_socket"}')).toBe(1);
+    expect(delta(after, 'wallet_login_rate_limited_total{limit="auth_ip"}')).toBe(0);
+    expect(delta(after, 'wallet_login_data_fetches_total{outcome="ok"}')).toBe(1);
+    // Refused by its code, before any signature work: exp lies in the past.
+    expect(delta(after, 'wallet_login_data_fetches_total{outcome="expired"}')).toBe(1);
+    expect(delta(after, "wallet_login_channel_triggers_total")).toBe(1);
+    // The presence join's member_added goes to the other sockets only: the listener is alone.
+    expect(delta(after, "wallet_login_channel_deliveries_total")).toBe(1);
+    expect(read(after, "wallet_login_sockets_open")).toBeGreaterThanOrEqual(2);
+    expect(read(after, 'wallet_login_channel_subscriptions{kind="public"}')).toBe(1);
+    expect(read(after, 'wallet_login_channel_subscriptions{kind="presence"}')).toBe(1);
+    expect(read(after, 'wallet_login_channel_subscriptions{kind="private"}')).toBe(0);
+    expect(read(after, "wallet_login_presence_members")).toBe(1);
+  });
+});
