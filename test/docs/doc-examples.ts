@@ -3,7 +3,9 @@
  *
  * The document's conventions (also explained in its "How to read the examples"):
  * - `<!-- flow: name -->` starts a flow: the examples after it, up to the next flow, run in
- *   document order against one server, sharing their values and their sockets.
+ *   document order against one server, sharing their values and their sockets. A flow that
+ *   needs its own server settings names them: `<!-- flow: name; env: KEY=value KEY2=value -->`
+ *   (its own server is started with them; other flows share one server).
  * - `<!-- before: fixture[, fixture] -->` runs named set-up steps (defined in
  *   protocol-doc.test.ts) just before the next example, e.g. a wallet signing the request.
  * - A ```http block that starts with a request line (`POST /api/auth`) is a request; the next
@@ -24,6 +26,8 @@ export interface HttpExample {
   /** 1-based line of the request block, for messages. */
   line: number;
   flow: string;
+  /** The flow's own server settings, if it has any. */
+  env: Record<string, string>;
   before: string[];
   method: string;
   target: string;
@@ -36,6 +40,7 @@ export interface SocketExample {
   kind: "socket";
   line: number;
   flow: string;
+  env: Record<string, string>;
   before: string[];
   verb: "emit" | "on";
   event: string;
@@ -53,6 +58,7 @@ interface Fence {
   text: string;
   /** The flow and fixtures in force where the block stands. */
   flow: string | undefined;
+  env: Record<string, string>;
   before: string[];
 }
 
@@ -97,6 +103,7 @@ export function parseDocExamples(markdown: string): DocExample[] {
         kind: "http",
         line: fence.line,
         flow: fence.flow,
+        env: fence.env,
         before: fence.before,
         method: request[1]!,
         target: request[2]!,
@@ -126,6 +133,7 @@ export function parseDocExamples(markdown: string): DocExample[] {
         kind: "socket",
         line: fence.line,
         flow: fence.flow,
+        env: fence.env,
         before: fence.before,
         verb,
         event: socketLine[2]!,
@@ -150,12 +158,20 @@ function readFences(markdown: string): Fence[] {
   const lines = markdown.split("\n");
   const fences: Fence[] = [];
   let flow: string | undefined;
+  let env: Record<string, string> = {};
   let before: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const flowMark = /^<!-- flow: ([A-Za-z0-9_-]+) -->$/.exec(line.trim());
+    const flowMark = /^<!-- flow: ([A-Za-z0-9_-]+)(?:; env: ([A-Z0-9_]+=\S* ?)+)? -->$/.exec(line.trim());
     if (flowMark) {
       flow = flowMark[1];
+      const settings = /; env: (.*) -->$/.exec(line.trim())?.[1] ?? "";
+      env = Object.fromEntries(
+        settings
+          .split(" ")
+          .filter(Boolean)
+          .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+      );
       before = [];
       continue;
     }
@@ -172,7 +188,7 @@ function readFences(markdown: string): Fence[] {
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
-    fences.push({ tag: open[1]!, line: start + 1, text: body.join("\n"), flow, before });
+    fences.push({ tag: open[1]!, line: start + 1, text: body.join("\n"), flow, env, before });
     // Fixtures belong to the one example that follows them (its request or emit block).
     if (open[1] === "http" || open[1] === "socket.io") before = [];
   }

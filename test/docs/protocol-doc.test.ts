@@ -5,9 +5,11 @@
  * error table must list every code of lib/protocol/errors.ts with its status, and every route
  * and socket event the server has must be named in it, so the document cannot drift from the code.
  *
- * To add an example: write the request block and its answer block in the document under a
- * `<!-- flow: name -->`. When it needs something the document cannot show (a wallet's signature,
- * a signed-in user), add a fixture to FIXTURES below and name it in `<!-- before: name -->`.
+ * To add an example: write the request block (```http) and its answer block (```http starting
+ * `HTTP/1.1 <status>`), or an `emit`/`on` block (```socket.io) and its ack (```json), in the
+ * document under a `<!-- flow: name -->` (new or existing; `; env: KEY=value` for a server of
+ * its own). When it needs something the document cannot show (a wallet's signature, a
+ * signed-in user), add a fixture to FIXTURES below and name it in `<!-- before: name -->`.
  */
 import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -48,6 +50,8 @@ let app: TestApp;
 
 /** One flow of the document: its values, its sockets, and the answers it got so far. */
 interface FlowRun {
+  /** The server this flow talks to: the shared one, or its own when it sets `env`. */
+  app: TestApp;
   vars: Vars;
   sockets: Map<string, DocSocket>;
   answers: unknown[];
@@ -99,7 +103,7 @@ async function presentClaims(key: WalletKey, request: LoginRequest): Promise<str
 /** A user signed in through the whole login: its access token, user id and address under the names given. */
 function signIn(names: { accessToken: string; userId: string; address: string }): Fixture {
   return async (flow) => {
-    const { redeemed } = await logIn(app.baseUrl);
+    const { redeemed } = await logIn(flow.app.baseUrl);
     flow.vars.set(names.accessToken, redeemed.accessToken);
     flow.vars.set(names.userId, redeemed.user.id);
     flow.vars.set(names.address, redeemed.user.address);
@@ -183,7 +187,7 @@ class DocSocket {
 function socketOf(flow: FlowRun, name: string): DocSocket {
   let socket = flow.sockets.get(name);
   if (!socket) {
-    socket = new DocSocket(app.baseUrl);
+    socket = new DocSocket(flow.app.baseUrl);
     flow.sockets.set(name, socket);
   }
   return socket;
@@ -233,7 +237,7 @@ function signPusherTarget(flow: FlowRun, method: string, target: string, body: s
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, value]) => `${key}=${value}`)
     .join("&");
-  const secret = app.ctx.channelCredentials.secret;
+  const secret = flow.app.ctx.channelCredentials.secret;
   flow.vars.set("authSignature", hmacHex(secret, `${method}\n${unsigned.pathname}\n${query}`));
   return fillText(target, flow.vars);
 }
@@ -261,7 +265,7 @@ async function runHttp(flow: FlowRun, example: HttpExample): Promise<void> {
   for (const [name, value] of example.headers) {
     if (name.toLowerCase() !== "host") headers.append(name, fillText(value, flow.vars));
   }
-  const response = await fetch(`${app.baseUrl}${target}`, {
+  const response = await fetch(`${flow.app.baseUrl}${target}`, {
     method: example.method,
     headers,
     body,
@@ -340,9 +344,14 @@ function groupByFlow(list: DocExample[]): Map<string, DocExample[]> {
   return flows;
 }
 
-beforeAll(async () => {
+/** A server as the document assumes it: defaults, plus the test attestor and `env`. */
+function startDocApp(env: Record<string, string> = {}): Promise<TestApp> {
   const { d: _private, ...publicJwk } = attestorJwk;
-  app = await startTestApp({ TRUSTED_ATTESTORS: JSON.stringify({ [ATTESTOR_ISS]: publicJwk }) });
+  return startTestApp({ TRUSTED_ATTESTORS: JSON.stringify({ [ATTESTOR_ISS]: publicJwk }), ...env });
+}
+
+beforeAll(async () => {
+  app = await startDocApp();
 });
 afterAll(async () => {
   await app?.stop();
@@ -357,13 +366,16 @@ describe("docs/protocol.md: every example against a running server", () => {
 
   for (const [name, list] of groupByFlow(examples)) {
     it(`flow "${name}" (${list.length} examples)`, async () => {
-      const url = new URL(app.baseUrl);
+      const env = list[0]!.env;
+      const ownApp = Object.keys(env).length > 0 ? await startDocApp(env) : undefined;
+      const server = ownApp ?? app;
       const flow: FlowRun = {
+        app: server,
         vars: new Map<string, unknown>([
-          ["PUBLIC_URL", app.baseUrl],
-          ["DOMAIN", url.host],
-          ["APP_ID", app.ctx.channelCredentials.appId],
-          ["APP_KEY", app.ctx.channelCredentials.key],
+          ["PUBLIC_URL", server.baseUrl],
+          ["DOMAIN", new URL(server.baseUrl).host],
+          ["APP_ID", server.ctx.channelCredentials.appId],
+          ["APP_KEY", server.ctx.channelCredentials.key],
         ]),
         sockets: new Map(),
         answers: [],
@@ -375,6 +387,7 @@ describe("docs/protocol.md: every example against a running server", () => {
         }
       } finally {
         for (const socket of flow.sockets.values()) socket.socket.disconnect();
+        await ownApp?.stop();
       }
     });
   }
