@@ -11,15 +11,12 @@ import type { PlaywrightTestConfig } from "@playwright/test";
 // main one, and one whose QR codes expire after 10 s (e2e/expiry.spec.ts). The values
 // are fixed in the runner's environment so its workers see the same ones.
 if (process.env.E2E_PORT === undefined || process.env.E2E_SHORT_TTL_PORT === undefined) {
-  // Both ports from one process, held open together, so they cannot be the same one.
+  // Both at once (distinct), outside the ephemeral range that outgoing connections take theirs from.
   const [port, shortTtlPort] = execFileSync(process.execPath, [
-    "-e",
-    `const net = require("node:net");
-     const open = () => new Promise((resolve) => { const s = net.createServer().listen(0, "127.0.0.1", () => resolve(s)); });
-     Promise.all([open(), open()]).then((servers) => {
-       process.stdout.write(servers.map((s) => s.address().port).join(" "));
-       servers.forEach((s) => s.close());
-     });`,
+    "--import",
+    "tsx",
+    fileURLToPath(new URL("./test/support/free-port.ts", import.meta.url)),
+    "2",
   ])
     .toString()
     .split(" ");

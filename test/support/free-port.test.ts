@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { retryOnAddressInUse } from "./free-port";
+import { findFreePorts, retryOnAddressInUse } from "./free-port";
 
 const listen = (server: Server, port: number) =>
   new Promise<void>((resolve, reject) => {
@@ -8,6 +9,15 @@ const listen = (server: Server, port: number) =>
     server.listen(port, "127.0.0.1", () => resolve());
   });
 const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+describe("findFreePorts", () => {
+  it("gives distinct ports outside the ephemeral range, where outgoing connections never land", async () => {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    const ports = await findFreePorts(5);
+    expect(new Set(ports).size).toBe(5);
+    for (const port of ports) expect(port < low! || port > high!).toBe(true);
+  });
+});
 
 describe("retryOnAddressInUse", () => {
   const servers: Server[] = [];

@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { CONFIG_ENV_KEYS } from "../../server/config";
-import { findFreePort, isAddressInUse } from "./free-port";
+import { findFreePorts, isAddressInUse } from "./free-port";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUTPUT_LIMIT = 64 * 1024;
@@ -215,11 +215,7 @@ export async function startServerProcesses(
 ): Promise<ServerProcess[]> {
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
-    const ports: number[] = [];
-    while (ports.length < names.length) {
-      const port = await findFreePort();
-      if (!ports.includes(port)) ports.push(port);
-    }
+    const ports = await findFreePorts(names.length);
     const childEnv = env(ports);
     const started = names.map((name, i) => spawnServerProcess(name, ports[i]!, childEnv, options));
     const outcomes = await Promise.allSettled(
