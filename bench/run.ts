@@ -21,7 +21,7 @@ import { formatTable } from "./table";
 import { TARGETS } from "./targets";
 
 const RESULTS_DIR = path.join(ROOT, "bench", "results");
-const WATCHDOG_MS = 8 * 60_000;
+const WATCHDOG_MS = 12 * 60_000;
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);

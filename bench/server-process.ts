@@ -157,8 +157,9 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const extraEnv = typeof options.env === "function" ? options.env(port) : options.env;
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, PORT: String(port), HOST: "127.0.0.1" };
   // The benchmark measures the embedded defaults: memory stores, SQLite in the temp DATA_DIR.
-  delete env.REDIS_URL;
-  delete env.DATABASE_URL;
+  // (The production topologies of bench/topologies.ts pass their own.)
+  if (!extraEnv?.REDIS_URL) delete env.REDIS_URL;
+  if (!extraEnv?.DATABASE_URL) delete env.DATABASE_URL;
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
   children.add(child);

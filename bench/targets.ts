@@ -7,4 +7,6 @@ export const TARGETS = {
   memoryVsBare: 1.3,
   channelsFanoutVsBare: 0.8,
   channelsSteadyP99Ms: 5,
+  /** Node CPU per login on PostgreSQL + Redis over the same on SQLite + memory (issue 15 item 1). */
+  productionNodeCpuVsSqlite: 2,
 } as const;

@@ -1,0 +1,120 @@
+/**
+ * `production`: logins on the three topologies of bench/topologies.ts in one run, with the CPU per
+ * login of the node processes, PostgreSQL, Redis and the balancer. Flags: --production-seconds=N
+ * (measured window per topology, default 8), --production-pairs=N (default 100).
+ */
+import path from "node:path";
+import { DEFAULT_LOGIN_LOAD } from "../login-load";
+import { summarizeProfile } from "../profile-summary";
+import { fmt, positiveFlag, ratio, type SectionContext, type SectionReport } from "../section";
+import type { Row } from "../table";
+import { TARGETS } from "../targets";
+import { benchTopologies, type TopologyOutcome, type TopologyResult } from "../topologies";
+
+export const name = "production";
+
+export async function run(context: SectionContext): Promise<SectionReport> {
+  const seconds = positiveFlag(context, "production-seconds", 8);
+  const pairs = Math.round(positiveFlag(context, "production-pairs", 100));
+  const load = { ...DEFAULT_LOGIN_LOAD, pairs, durationMs: Math.round(seconds * 1000) };
+  context.log(`production topologies: ${pairs} pairs, ${load.warmupMs / 1000} s warm-up + ${seconds} s each...`);
+  const cpuProfilePath = context.isProfiling
+    ? path.join(context.resultsDir, "server-logins-postgres-redis.cpuprofile")
+    : undefined;
+  const outcomes = await benchTopologies({ load, log: context.log, ...(cpuProfilePath ? { cpuProfilePath } : {}) });
+  const profile = cpuProfilePath ? await summarizeProfile(cpuProfilePath, 25) : undefined;
+  return {
+    rows: toProductionRows(outcomes),
+    results: { production: outcomes },
+    notes: toNotes(outcomes),
+    profiles: profile ? [{ title: "node profile over the PostgreSQL + Redis login window", summary: profile }] : [],
+  };
+}
+
+const isMeasured = (o: TopologyOutcome | undefined): o is TopologyResult => o !== undefined && !("skipped" in o);
+
+export function toProductionRows(outcomes: TopologyOutcome[]): Row[] {
+  const byName = new Map(outcomes.map((o) => [o.name, o]));
+  const a = byName.get("sqlite-memory");
+  const base = isMeasured(a) ? a : undefined;
+  const rows: Row[] = [];
+  for (const o of outcomes) {
+    if (!isMeasured(o)) {
+      rows.push({
+        section: "production",
+        figure: `${o.label}: complete logins/s`,
+        value: "skipped",
+        peer: o.skipped,
+        peerValue: "",
+        ratio: null,
+        target: "(info)",
+        meets: null,
+      });
+      continue;
+    }
+    const isBase = o.name === "sqlite-memory";
+    rows.push({
+      section: "production",
+      figure: `${o.label}: complete logins/s, ${o.logins.connectedPairs} pairs`,
+      value: `${fmt(o.logins.loginsPerSec)}/s`,
+      peer: isBase ? "-" : (base?.label ?? "-"),
+      peerValue: isBase || !base ? "" : `${fmt(base.logins.loginsPerSec)}/s`,
+      ratio: isBase || !base ? null : ratio(o.logins.loginsPerSec, base.logins.loginsPerSec),
+      target: "(info)",
+      meets: null,
+    });
+    const hasTarget = o.name === "postgres-redis" && base !== undefined;
+    rows.push({
+      section: "production",
+      figure: `${o.label}: node CPU ms per login`,
+      value: `${fmt(o.cpuMsPerLogin.nodes, 2)} ms`,
+      peer: isBase ? "-" : (base?.label ?? "-"),
+      peerValue: isBase || !base ? "" : `${fmt(base.cpuMsPerLogin.nodes, 2)} ms`,
+      ratio: isBase || !base ? null : ratio(o.cpuMsPerLogin.nodes, base.cpuMsPerLogin.nodes),
+      target: hasTarget ? `<= ${TARGETS.productionNodeCpuVsSqlite}x (a)` : "(info)",
+      meets: hasTarget
+        ? ratio(o.cpuMsPerLogin.nodes, base.cpuMsPerLogin.nodes) <= TARGETS.productionNodeCpuVsSqlite
+        : null,
+    });
+    if (!isBase) {
+      const parts = [
+        `PostgreSQL ${fmt(o.cpuMsPerLogin.postgres, 2)}`,
+        `Redis ${fmt(o.cpuMsPerLogin.redis, 2)}`,
+        ...(o.cpuMsPerLogin.balancer > 0 ? [`HAProxy ${fmt(o.cpuMsPerLogin.balancer, 2)}`] : []),
+      ];
+      rows.push({
+        section: "production",
+        figure: `${o.label}: services' CPU ms per login`,
+        value: parts.join(", "),
+        peer: "-",
+        peerValue: "",
+        ratio: null,
+        target: "(info)",
+        meets: null,
+      });
+    }
+    rows.push({
+      section: "production",
+      figure: `${o.label}: errors`,
+      value: fmt(o.logins.errorCount),
+      peer: "-",
+      peerValue: "",
+      ratio: null,
+      target: "0",
+      meets: o.logins.errorCount === 0,
+    });
+  }
+  return rows;
+}
+
+function toNotes(outcomes: TopologyOutcome[]): string[] {
+  return outcomes.filter(isMeasured).map((o) => {
+    const l = o.logins;
+    const errors = l.errorCount > 0 ? `; errors ${JSON.stringify(l.errors)}` : "";
+    return (
+      `production ${o.label}: ${fmt(l.logins)} logins in ${l.durationMs / 1000} s; cores used: nodes ${o.cpuCores.nodes}, ` +
+      `PostgreSQL ${o.cpuCores.postgres}, Redis ${o.cpuCores.redis}, HAProxy ${o.cpuCores.balancer}, load generator ${l.generatorCpuCores}; ` +
+      `wallet POST -> browser p50 ${fmt(l.postToBrowser.p50, 1)} ms, p99 ${fmt(l.postToBrowser.p99, 1)} ms${errors}`
+    );
+  });
+}
