@@ -10,7 +10,8 @@
  *   protocol-doc.test.ts) just before the next example, e.g. a wallet signing the request.
  * - A ```http block that starts with a request line (`POST /api/auth`) is a request; the next
  *   fenced block must be a ```http block that starts with `HTTP/1.1 <status>`: the expected
- *   answer (status, the headers listed, and the JSON body or none).
+ *   answer (status, the headers listed, and the JSON body or none; with a documented
+ *   `Content-Type: text/...`, the body is a text pattern with `<name>` and `...`).
  * - A ```socket.io block is `emit <event>` (or `emit <event> @name` for another socket of the
  *   flow) and a JSON payload; the next fenced block is a ```json block, the expected ack. Or it
  *   is `on <event>` and the JSON payload of a push the socket must receive.
@@ -338,7 +339,8 @@ function matchPattern(
     })
     .join("");
   const match = new RegExp(`^${source}$`).exec(actual);
-  if (!match) return `${path}: ${JSON.stringify(actual)} does not read "${expected}"`;
+  if (!match)
+    return `${path}: ${JSON.stringify(actual.slice(0, 400))}${actual.length > 400 ? "..." : ""} does not read "${expected}"`;
   for (const name of captured) found.set(name, match.groups![name]);
   return null;
 }

@@ -283,8 +283,13 @@ async function runHttp(flow: FlowRun, example: HttpExample): Promise<void> {
     if (!diffs.includes(null)) problems.push(`header ${name}: ${diffs.join("; ")}`);
   }
   let actualBody: unknown;
+  const documentedType = example.expected.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
   if (example.expected.body === undefined) {
     if (text !== "") problems.push(`a body was sent, none documented: ${text}`);
+  } else if (documentedType?.startsWith("text/")) {
+    // A text answer (the Prometheus format): the documented body is a pattern of the whole text.
+    const diff = matchValue(example.expected.body, text.trim(), flow.vars, found, "body");
+    if (diff) problems.push(diff);
   } else {
     const contentType = response.headers.get("content-type") ?? "";
     if (!contentType.startsWith("application/json")) problems.push(`content-type ${contentType}, not JSON`);
