@@ -32,6 +32,7 @@ import { createPresentationVerifier } from "./claims/verify-presentation";
 import { createMetrics, type MetricsSources } from "./metrics/metrics";
 import { createGuardedMetricsHandler, METRICS_PATH, startMetricsServer } from "./metrics/metrics-endpoint";
 import { countChannelDeliveries } from "./metrics/socket-deliveries";
+import { createRequestIds } from "./http/request-id";
 
 export interface RunningApp {
   ctx: AppContext;
@@ -63,6 +64,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       }
     }
   };
+  const requestIds = createRequestIds(log, config.trustedProxies);
   const metrics = createMetrics({ dependencies: config.redisUrl ? ["database", "redis"] : ["database"] });
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -108,7 +110,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     log.info({ attestors: [...attestors.keys()] }, "verifiable claims: trusted attestors");
 
     const httpServer = createServer();
-    const sockets = await createSocketServer(httpServer, config, log);
+    const sockets = await createSocketServer(httpServer, config, log, requestIds.generate);
     cleanups.push(() => sockets.close());
     const io = sockets.io;
 
@@ -122,8 +124,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       store: stores.loginSessions,
       verifier,
       presentations: createPresentationVerifier(attestors),
-      onClaimsRefused: ({ sessionId, code, reason }) =>
-        log.info({ event: "claims_refused", sessionId, code, reason }, "verifiable claims refused"),
+      onClaimsRefused: ({ sessionId, code, reason, requestId }) =>
+        log.info({ event: "claims_refused", sessionId, code, reason, requestId }, "verifiable claims refused"),
       notify: (event) => emitLoginState(io, event),
       onApproved: async ({ address, claims, ip, userAgent }) => {
         const user = await loginWrites.recordLogin({
@@ -182,6 +184,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       channels,
       channelCredentials,
       metrics,
+      requestIds,
     };
     registerLoginHandlers(ctx);
     registerChannelHandlers(ctx);
@@ -223,6 +226,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       // engine.io's own request listener answers these; answering again would throw.
       if (isSocketIoPath(req.url)) return;
       try {
+        requestIds.assign(req, res);
         const target = normalizeRequestTarget(req, config.domain);
         if (!target.ok) {
           headers.applyToApi(res);
@@ -242,12 +246,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         }
         headers.applyToPage(req, res);
         Promise.resolve(pages(req, res)).catch((err) => {
-          log.error({ err, path: pathname }, "page handler failed");
+          requestIds.logOf(req).error({ err, path: pathname }, "page handler failed");
           if (!res.headersSent) res.writeHead(500).end();
         });
       } catch (err) {
         // Nothing a request does may end the process.
-        log.error({ err, method: req.method }, "request listener failed");
+        requestIds.logOf(req).error({ err, method: req.method }, "request listener failed");
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
       }

@@ -10,6 +10,7 @@ import type { AppSocketServer } from "./realtime/socket-server";
 import type { ChannelService } from "./channels/channel-service";
 import type { AppCredentials } from "./channels/signing";
 import type { AppMetrics } from "./metrics/metrics";
+import type { RequestIds } from "./http/request-id";
 
 /**
  * The one AppContext. Next bundles app/ apart from server/index.ts, so a module-level
@@ -34,4 +35,6 @@ export interface AppContext {
   channelCredentials: AppCredentials;
   /** The Prometheus registry and the hot paths' counters (server/metrics/). */
   metrics: AppMetrics;
+  /** Each HTTP request's id (X-Request-Id) and its logger (server/http/request-id.ts). */
+  requestIds: RequestIds;
 }

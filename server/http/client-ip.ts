@@ -96,6 +96,12 @@ export function resolveClientIp(
   return client;
 }
 
+/** Whether the socket's peer is one of the trusted proxies (whose headers, X-Request-Id too, are believed). */
+export function isFromTrustedProxy(peer: string | undefined, trust: ProxyTrust): boolean {
+  const ip = normalizeIp(peer ?? "");
+  return ip !== "" && trust.isTrusted(ip);
+}
+
 /** One X-Forwarded-For entry -> an IP, or undefined. Accepts `1.2.3.4:80` and `[::1]:80` forms. */
 function parseForwardedHop(raw: string): string | undefined {
   let text = raw.trim();

@@ -2,7 +2,6 @@ import { Hono } from "hono";
 import { getRequestListener } from "@hono/node-server";
 import type { ApiEnv } from "./api-env";
 import type { AppContext } from "../context";
-import { randomBase64url } from "../crypto/random";
 import { errorBody, sendError } from "./respond";
 import { MAX_API_BODY_BYTES, declaredBodyLimit } from "./body";
 import { createLoginRoutes } from "./routes/login";
@@ -57,8 +56,10 @@ export function createApiRouter(
 
   app.notFound((c) => sendError(c, "not_found"));
   app.onError((err, c) => {
-    const requestId = randomBase64url(9);
-    ctx.log.error({ requestId, err, method: c.req.method, path: c.req.path }, "unhandled error");
+    const incoming = c.env?.incoming;
+    const requestId = incoming ? ctx.requestIds.idOf(incoming) : ctx.requestIds.generate();
+    const log = incoming ? ctx.requestIds.logOf(incoming) : ctx.log.child({ requestId });
+    log.error({ err, method: c.req.method, path: c.req.path }, "unhandled error");
     return c.json(errorBody("internal_error", `Something went wrong (request ${requestId}).`), 500);
   });
   return app;
@@ -75,6 +76,8 @@ export function createApiListener(ctx: AppContext): NodeHandler {
   const dataFetch = createDataEndpoint(ctx, appDirectory);
   const headers = createSecurityHeaders({ isDev: ctx.config.isDev, publicUrl: ctx.config.publicUrl });
   return async (req, res) => {
+    // Already done for the main port (server/app.ts); the mTLS port comes straight here.
+    ctx.requestIds.assign(req, res);
     headers.applyToApi(res);
     if (req.method === "POST" && isDataFetchPath(requestPath(req))) {
       return dataFetch(req, res);

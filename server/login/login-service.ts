@@ -48,6 +48,8 @@ export interface ApprovedLogin {
   /** Who answered: the wallet's IP and user agent, for the login event. */
   ip?: string;
   userAgent?: string;
+  /** The wallet's request (X-Request-Id), for logs. */
+  requestId?: string;
 }
 
 export interface LoginServiceDeps {
@@ -57,7 +59,7 @@ export interface LoginServiceDeps {
   /** Checks a wallet's `presentation` of verifiable claims (server/claims/). */
   presentations: Pick<PresentationVerifier, "verify">;
   /** Told why a presentation was refused (for the log; the wallet only gets the code). */
-  onClaimsRefused?: (event: { sessionId: string; code: ErrorCode; reason: string }) => void;
+  onClaimsRefused?: (event: { sessionId: string; code: ErrorCode; reason: string; requestId?: string }) => void;
   /** Pushes a state change to the browser sockets holding the session (any node). */
   notify: (event: LoginStateEvent) => void;
   /** Called once the session is approved, before the browser hears of it: creates or updates the user. */
@@ -248,7 +250,7 @@ export function createLoginService(deps: LoginServiceDeps) {
     /** The wallet's signed answer. */
     async submitLoginAnswer(
       body: AuthBody,
-      meta: { ip?: string; userAgent?: string } = {},
+      meta: { ip?: string; userAgent?: string; requestId?: string } = {},
     ): Promise<Result<{ state: "approved" }>> {
       const session = await load(body.sessionId);
       if (!session) return { ok: false, code: "session_not_found" };
@@ -294,7 +296,12 @@ export function createLoginService(deps: LoginServiceDeps) {
           now: now(),
         });
         if (!checked.ok) {
-          deps.onClaimsRefused?.({ sessionId: session.id, code: checked.code, reason: checked.reason });
+          deps.onClaimsRefused?.({
+            sessionId: session.id,
+            code: checked.code,
+            reason: checked.reason,
+            requestId: meta.requestId,
+          });
           return refuse(session, checked.code);
         }
         claims = checked.claims;

@@ -73,45 +73,51 @@ export function registerChannelHandlers(ctx: ChannelHandlerDeps) {
     void socket.join(socketIdRoom(socketId));
 
     socket.on("channel:subscribe", (...args) =>
-      runGuarded(log, "channel:subscribe", args, async (payload, ack) => {
-        const input = channelSubscribeSchema.safeParse(payload);
-        if (!input.success) return ack(fail("invalid_request"));
-        const { channel, auth, channel_data: channelData } = input.data;
-        if (!CHANNEL_NAME_PATTERN.test(channel)) return ack(fail("invalid_channel"));
-        if (!isSubscribeAllowed(socket)) {
-          ctx.metrics.noteRateLimited("subscribe_socket");
-          return ack(fail("rate_limited"));
-        }
-
-        const kind = readChannelKind(channel);
-        let member: PresenceMemberRecord | undefined;
-        if (kind !== "public") {
-          if (kind === "presence" && channelData === undefined) return ack(fail("invalid_auth"));
-          if (!verifyChannelAuth(channelCredentials, { socketId, channel, channelData, auth })) {
-            return ack(fail("invalid_auth"));
+      runGuarded(
+        log,
+        "channel:subscribe",
+        args,
+        async (payload, ack) => {
+          const input = channelSubscribeSchema.safeParse(payload);
+          if (!input.success) return ack(fail("invalid_request"));
+          const { channel, auth, channel_data: channelData } = input.data;
+          if (!CHANNEL_NAME_PATTERN.test(channel)) return ack(fail("invalid_channel"));
+          if (!isSubscribeAllowed(socket)) {
+            ctx.metrics.noteRateLimited("subscribe_socket");
+            return ack(fail("rate_limited"));
           }
-          if (kind === "presence") {
-            const parsed = readPresenceMember(channelData!);
-            if (!parsed) return ack(fail("invalid_channel_data"));
-            member = parsed;
-          }
-        }
 
-        const room = channelRoom(channel);
-        const wasInRoom = socket.rooms.has(room);
-        await socket.join(room);
-        const result = await channels.subscribe({ socketId, channel, member });
-        if (!result.ok) {
-          if (!wasInRoom) await socket.leave(room);
-          return ack(fail(result.code));
-        }
-        const provenUser = member?.userId ?? readPrivateUserId(channel);
-        if (provenUser !== undefined) await socket.join(userRoom(provenUser));
-        // It left while this was under way: its disconnect clean-up may have run first.
-        if (!socket.connected) await channels.removeSocket(socketId);
-        const subscribed: ChannelSubscribed = result.presence ? { channel, presence: result.presence } : { channel };
-        ack({ ok: true, ...subscribed });
-      }),
+          const kind = readChannelKind(channel);
+          let member: PresenceMemberRecord | undefined;
+          if (kind !== "public") {
+            if (kind === "presence" && channelData === undefined) return ack(fail("invalid_auth"));
+            if (!verifyChannelAuth(channelCredentials, { socketId, channel, channelData, auth })) {
+              return ack(fail("invalid_auth"));
+            }
+            if (kind === "presence") {
+              const parsed = readPresenceMember(channelData!);
+              if (!parsed) return ack(fail("invalid_channel_data"));
+              member = parsed;
+            }
+          }
+
+          const room = channelRoom(channel);
+          const wasInRoom = socket.rooms.has(room);
+          await socket.join(room);
+          const result = await channels.subscribe({ socketId, channel, member });
+          if (!result.ok) {
+            if (!wasInRoom) await socket.leave(room);
+            return ack(fail(result.code));
+          }
+          const provenUser = member?.userId ?? readPrivateUserId(channel);
+          if (provenUser !== undefined) await socket.join(userRoom(provenUser));
+          // It left while this was under way: its disconnect clean-up may have run first.
+          if (!socket.connected) await channels.removeSocket(socketId);
+          const subscribed: ChannelSubscribed = result.presence ? { channel, presence: result.presence } : { channel };
+          ack({ ok: true, ...subscribed });
+        },
+        { socket },
+      ),
     );
 
     socket.on("channel:unsubscribe", (...args) =>
@@ -128,12 +134,16 @@ export function registerChannelHandlers(ctx: ChannelHandlerDeps) {
           await channels.unsubscribe(socketId, channel);
           ack({ ok: true });
         },
-        { isAckOptional: true },
+        { isAckOptional: true, socket },
       ),
     );
 
     socket.on("disconnect", () => {
-      channels.removeSocket(socketId).catch((err: unknown) => log.warn({ err }, "channel clean-up failed"));
+      channels
+        .removeSocket(socketId)
+        .catch((err: unknown) =>
+          log.child({ requestId: socket.data.requestId }).warn({ err }, "channel clean-up failed"),
+        );
     });
   });
 }

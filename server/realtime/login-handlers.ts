@@ -14,47 +14,65 @@ export function registerLoginHandlers(ctx: LoginHandlerDeps) {
     socket.emit("connection:established", { socket_id: socket.data.socketId });
 
     socket.on("login:start", (...args) =>
-      runGuarded(log, "login:start", args, async (payload, ack) => {
-        const input = loginStartSchema.safeParse(payload ?? undefined);
-        if (!input.success) return ack(fail("invalid_request"));
-        const t = Date.now();
-        const recent = socket.data.starts.filter((at) => at > t - windowMs);
-        if (recent.length >= loginStartPerSocket) {
+      runGuarded(
+        log,
+        "login:start",
+        args,
+        async (payload, ack) => {
+          const input = loginStartSchema.safeParse(payload ?? undefined);
+          if (!input.success) return ack(fail("invalid_request"));
+          const t = Date.now();
+          const recent = socket.data.starts.filter((at) => at > t - windowMs);
+          if (recent.length >= loginStartPerSocket) {
+            socket.data.starts = recent;
+            metrics.noteRateLimited("login_start_socket");
+            return ack(fail("rate_limited"));
+          }
+          recent.push(t);
           socket.data.starts = recent;
-          metrics.noteRateLimited("login_start_socket");
-          return ack(fail("rate_limited"));
-        }
-        recent.push(t);
-        socket.data.starts = recent;
-        const perIp = await stores.rateLimiter.hit(`start:${socket.data.ip}`, loginStartPerIp, windowMs);
-        if (!perIp.ok) {
-          metrics.noteRateLimited("login_start_ip");
-          return ack(fail("rate_limited"));
-        }
-        const session = await login.startLogin({ requiredClaims: input.data?.requiredClaims });
-        await socket.join(loginRoom(session.sessionId));
-        ack({ ok: true, session });
-      }),
+          const perIp = await stores.rateLimiter.hit(`start:${socket.data.ip}`, loginStartPerIp, windowMs);
+          if (!perIp.ok) {
+            metrics.noteRateLimited("login_start_ip");
+            return ack(fail("rate_limited"));
+          }
+          const session = await login.startLogin({ requiredClaims: input.data?.requiredClaims });
+          await socket.join(loginRoom(session.sessionId));
+          ack({ ok: true, session });
+        },
+        { socket },
+      ),
     );
 
     socket.on("login:resume", (...args) =>
-      runGuarded(log, "login:resume", args, async (payload, ack) => {
-        const input = loginResumeSchema.safeParse(payload);
-        if (!input.success) return ack(fail("invalid_request"));
-        const result = await login.resumeLogin(input.data);
-        if (!result.ok) return ack(fail(result.code));
-        await socket.join(loginRoom(result.session.sessionId));
-        ack({ ok: true, session: result.session });
-      }),
+      runGuarded(
+        log,
+        "login:resume",
+        args,
+        async (payload, ack) => {
+          const input = loginResumeSchema.safeParse(payload);
+          if (!input.success) return ack(fail("invalid_request"));
+          const result = await login.resumeLogin(input.data);
+          if (!result.ok) return ack(fail(result.code));
+          await socket.join(loginRoom(result.session.sessionId));
+          ack({ ok: true, session: result.session });
+        },
+        { socket },
+      ),
     );
 
     socket.on("login:cancel", (...args) =>
-      runGuarded(log, "login:cancel", args, async (payload, ack) => {
-        const input = loginCancelSchema.safeParse(payload);
-        if (!input.success) return ack(fail("invalid_request"));
-        const result = await login.cancelLogin(input.data);
-        ack(result.ok ? { ok: true } : fail(result.code));
-      }),
+      runGuarded(
+        log,
+        "login:cancel",
+        args,
+        async (payload, ack) => {
+          const input = loginCancelSchema.safeParse(payload);
+          if (!input.success) return ack(fail("invalid_request"));
+          const result = await login.cancelLogin(input.data);
+          ack(result.ok ? { ok: true } : fail(result.code));
+        },
+        { socket },
+      ),
     );
   });
 }

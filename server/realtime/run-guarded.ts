@@ -2,8 +2,16 @@ import type { AckOf, SocketClientToServerEvents } from "../../lib/protocol/socke
 import { ERROR_MESSAGES, type ErrorCode } from "../../lib/protocol/errors";
 import type { Logger } from "../logger";
 
-/** A failed ack: `{ok:false, error:{code, message}}`. */
-export const failAck = (code: ErrorCode) => ({ ok: false as const, error: { code, message: ERROR_MESSAGES[code] } });
+/** A failed ack: `{ok:false, error:{code, message}}`; the message is the code's own unless given. */
+export const failAck = (code: ErrorCode, message: string = ERROR_MESSAGES[code]) => ({
+  ok: false as const,
+  error: { code, message },
+});
+
+/** What a socket carries for its events' request ids (server/http/request-id.ts). */
+export interface EventIdSource {
+  data: { requestId: string; events: number };
+}
 
 type ClientEvent = keyof SocketClientToServerEvents;
 
@@ -12,6 +20,8 @@ type ClientEvent = keyof SocketClientToServerEvents;
  * (each handler parses it with its zod schema), the ack is typed by the event map. No ack means
  * no answer, unless `isAckOptional` (then the only argument is the payload). An unexpected
  * error is logged once and acked as internal_error; nothing a client sends throws past here.
+ * Each event of `socket` is numbered: its request id is `<socket's request id>.<n>`, in the log
+ * line and the internal_error ack (the string is made only then).
  * Each socket keeps only its listeners; the handler closures passed here live for one event
  * (with 10,000 idle sockets, every closure kept per socket costs memory).
  */
@@ -20,8 +30,10 @@ export async function runGuarded<E extends ClientEvent>(
   event: E,
   args: readonly unknown[],
   handler: (payload: unknown, ack: (res: AckOf<E>) => void) => Promise<void>,
-  options: { isAckOptional?: boolean } = {},
+  options: { isAckOptional?: boolean; socket?: EventIdSource } = {},
 ): Promise<void> {
+  const ids = options.socket?.data;
+  const eventNumber = ids ? ++ids.events : 0;
   const last = args[args.length - 1];
   const hasAck = typeof last === "function";
   if (!hasAck && !options.isAckOptional) return;
@@ -29,7 +41,13 @@ export async function runGuarded<E extends ClientEvent>(
   try {
     await handler(hasAck ? (args.length > 1 ? args[0] : undefined) : args[0], ack);
   } catch (err) {
-    log.error({ err, event }, "socket handler failed");
-    ack(failAck("internal_error") as AckOf<E>);
+    if (!ids) {
+      log.error({ err, event }, "socket handler failed");
+      ack(failAck("internal_error") as AckOf<E>);
+      return;
+    }
+    const requestId = `${ids.requestId}.${eventNumber}`;
+    log.child({ requestId }).error({ err, event }, "socket handler failed");
+    ack(failAck("internal_error", `Something went wrong (request ${requestId}).`) as AckOf<E>);
   }
 }

@@ -6,6 +6,7 @@ import { createAdapter } from "@socket.io/redis-streams-adapter";
 import type { SocketClientToServerEvents, SocketServerToClientEvents } from "../../lib/protocol/socket-events";
 import type { Config } from "../config";
 import { resolveClientIp } from "../http/client-ip";
+import { chooseRequestId } from "../http/request-id";
 import type { Logger } from "../logger";
 
 export interface SocketData {
@@ -14,6 +15,10 @@ export interface SocketData {
   ip: string;
   /** epoch ms of this socket's recent `login:start`s, for its own rate limit. */
   starts: number[];
+  /** From its handshake: the trusted proxy's X-Request-Id, or a new one (server/http/request-id.ts). */
+  requestId: string;
+  /** Events received so far; event n's request id is `<requestId>.<n>`. */
+  events: number;
 }
 
 export type AppSocketServer = Server<
@@ -27,7 +32,12 @@ export type AppSocketServer = Server<
  * Socket.IO on /socket.io, websocket transport only (so several nodes need no sticky
  * sessions). With REDIS_URL the Redis Streams adapter carries room emits across nodes.
  */
-export async function createSocketServer(httpServer: HttpServer, config: Config, log: Logger) {
+export async function createSocketServer(
+  httpServer: HttpServer,
+  config: Config,
+  log: Logger,
+  generateRequestId: () => string,
+) {
   let adapterClient: Redis | undefined;
   const io: AppSocketServer = new Server(httpServer, {
     path: "/socket.io",
@@ -53,6 +63,8 @@ export async function createSocketServer(httpServer: HttpServer, config: Config,
     ).slice(0, 64);
     socket.data.socketId = `${randomInt(1, 2 ** 31)}.${randomInt(1, 2 ** 31)}`;
     socket.data.starts = [];
+    socket.data.requestId = chooseRequestId(socket.request, config.trustedProxies, generateRequestId);
+    socket.data.events = 0;
     next();
   });
   log.info({ adapter: config.redisUrl ? "redis-streams" : "memory" }, "socket.io ready");

@@ -4,7 +4,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { loadConfig } from "../../server/config";
 import { startApp, type RunningApp } from "../../server/app";
-import { createLogger } from "../../server/logger";
+import { createLogger, type Logger } from "../../server/logger";
 import { retryOnAddressInUse } from "./free-port";
 import { deleteRedisKeys } from "./services";
 
@@ -14,8 +14,11 @@ export interface TestApp extends RunningApp {
   stop(): Promise<void>;
 }
 
-/** A real server in this process (API and sockets, no pages) on a free port with its own data folder. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * A real server in this process (API and sockets, no pages) on a free port with its own data folder.
+ * `options.log` receives its log lines (default: TEST_LOG_LEVEL, silent).
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: { log?: Logger } = {}): Promise<TestApp> {
   const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), "wallet-login-test-")));
   const redisPrefix = env.REDIS_PREFIX ?? `test:${randomUUID()}:`;
   // PUBLIC_URL names the port, so the port is chosen before the start (again if it was taken).
@@ -33,7 +36,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       RATE_LIMIT_LOGIN_START_PER_SOCKET: "1000",
       ...env,
     });
-    const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+    const log = options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
     return { app: await startApp(config, { withPages: false, log }), config, baseUrl };
   });
   return {

@@ -5,6 +5,7 @@ import type { AppResponse, CreateAppResponse, ListAppsResponse } from "../../../
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
+import { logOfBindings } from "../request-id";
 import { readJsonBody } from "../body";
 import { allowOrigins } from "../cors";
 import { requireAccessToken } from "../require-access-token";
@@ -13,7 +14,7 @@ import type { AppDirectory } from "../../data/app-directory";
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
-export type AppRouteDeps = Pick<AppContext, "config" | "db" | "log" | "signingKey">;
+export type AppRouteDeps = Pick<AppContext, "config" | "db" | "log" | "signingKey" | "requestIds">;
 
 /**
  * Partner apps, for their owner (a Bearer access token): register, list, disable,
@@ -34,7 +35,7 @@ export function createAppRoutes(ctx: AppRouteDeps, apps: AppDirectory) {
       ownerUserId: c.var.auth.userId,
     });
     if (!created.ok) return sendError(c, created.code);
-    ctx.log.info(
+    logOfBindings(ctx.requestIds, ctx.log, c.env).info(
       {
         event: "app_created",
         appId: created.app.id,
@@ -60,7 +61,10 @@ export function createAppRoutes(ctx: AppRouteDeps, apps: AppDirectory) {
     const result = await setAppActive(ctx.db, id.data, isActive, c.var.auth.userId);
     if (!result.ok) return sendError(c, result.code);
     apps.forget(id.data);
-    ctx.log.info({ event: isActive ? "app_enabled" : "app_disabled", appId: id.data }, "partner app changed");
+    logOfBindings(ctx.requestIds, ctx.log, c.env).info(
+      { event: isActive ? "app_enabled" : "app_disabled", appId: id.data },
+      "partner app changed",
+    );
     const answer: AppResponse = { app: toAppSummary(result.app) };
     return c.json(answer, 200, NO_STORE);
   };

@@ -5,6 +5,7 @@ import type { RedeemResponse } from "../../../lib/protocol/login";
 import type { AppContext } from "../../context";
 import type { ApiEnv } from "../api-env";
 import { sendError } from "../respond";
+import { logOfBindings } from "../request-id";
 import { readJsonBody } from "../body";
 import { allowAnyOrigin, allowOrigins } from "../cors";
 import { readClientIp, readUserAgent } from "../client-info";
@@ -21,7 +22,7 @@ import { findUserById, toPublicUser } from "../../db/users";
 
 export type AuthRouteDeps = Pick<
   AppContext,
-  "config" | "db" | "log" | "login" | "loginWrites" | "signingKey" | "stores" | "metrics"
+  "config" | "db" | "log" | "login" | "loginWrites" | "signingKey" | "stores" | "metrics" | "requestIds"
 >;
 
 /** The wallet's answer and deny; the browser's redeem, refresh and logout. */
@@ -68,7 +69,11 @@ export function createAuthRoutes(ctx: AuthRouteDeps) {
     }
     const body = await readJsonBody(c, authBodySchema);
     if (!body.ok) return body.response;
-    const result = await ctx.login.submitLoginAnswer(body.data, { ip, userAgent: readUserAgent(c) });
+    const result = await ctx.login.submitLoginAnswer(body.data, {
+      ip,
+      userAgent: readUserAgent(c),
+      requestId: c.env?.incoming ? ctx.requestIds.idOf(c.env.incoming) : undefined,
+    });
     if (!result.ok) return sendError(c, result.code);
     return c.json({ ok: true, state: result.state }, 200);
   });
@@ -108,7 +113,10 @@ export function createAuthRoutes(ctx: AuthRouteDeps) {
     const user = rotated?.ok ? await findUserById(ctx.db, rotated.userId) : null;
     if (!rotated?.ok || !user) {
       if (rotated && !rotated.ok && rotated.reuse)
-        ctx.log.warn({ event: "refresh_reuse" }, "rotated-out refresh token presented; family revoked");
+        logOfBindings(ctx.requestIds, ctx.log, c.env).warn(
+          { event: "refresh_reuse" },
+          "rotated-out refresh token presented; family revoked",
+        );
       return sendError(c, "invalid_token", {
         "Set-Cookie": buildClearRefreshCookie({ secure: isSecure }),
         "WWW-Authenticate": 'Bearer error="invalid_token"',

@@ -6,6 +6,8 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db/client";
 import { createMetrics } from "../../metrics/metrics";
+import { createProxyTrust } from "../client-ip";
+import { createRequestIds } from "../request-id";
 import { createSignatureVerifier } from "../../crypto/secp256k1";
 import type { AppDirectory } from "../../data/app-directory";
 import { createMemoryStores } from "../../store/memory";
@@ -39,6 +41,7 @@ beforeAll(async () => {
     verifier: await createSignatureVerifier("auto"),
     stores: createMemoryStores(),
     metrics: createMetrics({ dependencies: ["database"], withDefaultMetrics: false }),
+    requestIds: createRequestIds(log, createProxyTrust([])),
   };
   const endpoint = createDataEndpoint(ctx, failingApps);
   server.on("request", (req, res) => void endpoint(req, res));

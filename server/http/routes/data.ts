@@ -19,7 +19,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_DATA_BODY_BYTES, isDataResource } from "../../../lib/protocol/data";
 import { ERROR_STATUS, type ErrorCode } from "../../../lib/protocol/errors";
 import type { AppContext } from "../../context";
-import { randomBase64url } from "../../crypto/random";
 import type { AppDirectory } from "../../data/app-directory";
 import { createPageReader } from "../../data/resources";
 import { verifyDataRequest, type DataVerifyDeps } from "../../data/verify-request";
@@ -63,7 +62,7 @@ export function requestPath(req: IncomingMessage): string {
   }
 }
 
-export type DataEndpointDeps = Pick<AppContext, "db" | "log" | "stores" | "verifier" | "metrics">;
+export type DataEndpointDeps = Pick<AppContext, "db" | "log" | "stores" | "verifier" | "metrics" | "requestIds">;
 
 export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): NodeHandler {
   const pages = createPageReader({ db: ctx.db });
@@ -95,7 +94,12 @@ export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): N
     const result = await verifyDataRequest(deps, body);
     if (!result.ok) {
       ctx.metrics.noteDataFetch(result.code);
-      ctx.log.debug({ event: "data_fetch_refused", resource, code: result.code }, "signed data fetch refused");
+      // The request's own logger is made only when the line is written (this is the partners' hot path).
+      if (ctx.log.isLevelEnabled("debug")) {
+        ctx.requestIds
+          .logOf(req)
+          .debug({ event: "data_fetch_refused", resource, code: result.code }, "signed data fetch refused");
+      }
       if (result.code === "rate_limited") {
         ctx.metrics.noteRateLimited("data_app");
         return sendDataError(res, "rate_limited", {
@@ -115,8 +119,8 @@ export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): N
       await handle(req, res, pathname);
     } catch (err) {
       ctx.metrics.noteDataFetch("internal_error");
-      const requestId = randomBase64url(9);
-      ctx.log.error({ requestId, err, method: req.method, path: pathname }, "unhandled error");
+      const requestId = ctx.requestIds.idOf(req);
+      ctx.requestIds.logOf(req).error({ err, method: req.method, path: pathname }, "unhandled error");
       if (res.headersSent) {
         res.destroy();
         return;
