@@ -68,7 +68,7 @@ export async function runAppCli(argv: string[], io: CliIo): Promise<number> {
   let db: Db | undefined;
   let close = async () => {};
   const openDb = async (): Promise<Db> => {
-    const config = loadConfig(io.env);
+    const config = loadConfig(io.env, { isPublicUrlRequired: false });
     await migrateDatabase({ url: config.databaseUrl });
     const handle = await createDb({ url: config.databaseUrl });
     close = handle.close;

@@ -3,8 +3,45 @@ import { generatePrivateJwk } from "../lib/claims/es256k";
 import { ConfigError, loadConfig } from "./config";
 
 const { d: _private, ...attestorJwk } = generatePrivateJwk();
-/** loadConfig on exactly these variables (NODE_ENV may be left out: it has a default). */
-const load = (vars: Record<string, string>) => loadConfig(vars as NodeJS.ProcessEnv);
+const PUBLIC_URL = "https://login.example.com";
+/** loadConfig on these variables and a PUBLIC_URL (NODE_ENV may be left out: it defaults to production). */
+const load = (vars: Record<string, string>) => loadConfig({ PUBLIC_URL, ...vars });
+
+describe("loadConfig: defaults that fail closed", () => {
+  it("is production when NODE_ENV is unset: no Next dev mode, no development attestor", () => {
+    const config = load({});
+    expect(config.env).toBe("production");
+    expect(config.isDev).toBe(false);
+    expect(config.claims.devAttestor).toBe(false);
+    expect(config.publicUrl).toBe(PUBLIC_URL);
+  });
+
+  it("refuses to start in production without PUBLIC_URL, saying which variable and why", () => {
+    for (const env of [{}, { NODE_ENV: "production" }, { NODE_ENV: "production", PUBLIC_URL: "" }]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(/PUBLIC_URL: required in production/);
+    }
+  });
+
+  it("gives development, and only development when explicit, its local defaults", () => {
+    const config = loadConfig({ NODE_ENV: "development", PORT: "4123" });
+    expect(config.isDev).toBe(true);
+    expect(config.claims.devAttestor).toBe(true);
+    expect(config.publicUrl).toBe("http://localhost:4123");
+  });
+
+  it("runs tests without PUBLIC_URL, in neither dev mode nor with the development attestor", () => {
+    const config = loadConfig({ NODE_ENV: "test" });
+    expect(config.isDev).toBe(false);
+    expect(config.claims.devAttestor).toBe(false);
+  });
+
+  it("lets a tool that serves nothing (the app CLI) open the database without PUBLIC_URL", () => {
+    const config = loadConfig({ DATA_DIR: "/tmp/x" }, { isPublicUrlRequired: false });
+    expect(config.env).toBe("production");
+    expect(config.databaseProvider).toBe("sqlite");
+  });
+});
 
 describe("loadConfig: verifiable claims", () => {
   it("reads TRUSTED_ATTESTORS as issuer -> public JWK", () => {
@@ -17,13 +54,15 @@ describe("loadConfig: verifiable claims", () => {
   });
 
   it("turns the development attestor on in development only, unless DEV_ATTESTOR says otherwise", () => {
-    expect(load({}).claims.devAttestor).toBe(true);
+    expect(load({ NODE_ENV: "development" }).claims.devAttestor).toBe(true);
+    expect(load({}).claims.devAttestor).toBe(false);
     expect(load({ NODE_ENV: "test" }).claims.devAttestor).toBe(false);
     expect(load({ NODE_ENV: "production" }).claims.devAttestor).toBe(false);
-    expect(load({ DEV_ATTESTOR: "false" }).claims.devAttestor).toBe(false);
+    expect(load({ NODE_ENV: "development", DEV_ATTESTOR: "false" }).claims.devAttestor).toBe(false);
     expect(load({ NODE_ENV: "test", DEV_ATTESTOR: "true" }).claims.devAttestor).toBe(true);
     // An empty value (as copied from .env.example) keeps the default.
-    expect(load({ DEV_ATTESTOR: "" }).claims.devAttestor).toBe(true);
+    expect(load({ NODE_ENV: "development", DEV_ATTESTOR: "" }).claims.devAttestor).toBe(true);
+    expect(load({ DEV_ATTESTOR: "" }).claims.devAttestor).toBe(false);
   });
 
   it.each([

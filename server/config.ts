@@ -7,6 +7,12 @@ import { createProxyTrust, LOOPBACK_PROXIES, parseProxyList, ProxyListError, typ
 /**
  * The one reader of process.env. Every variable is documented in .env.example;
  * a bad value stops the process with a readable message before anything starts.
+ *
+ * Defaults fail closed: NODE_ENV is production unless set (`npm run dev` sets development),
+ * so a server started any other way gets neither Next's dev mode nor the development
+ * attestor, and production refuses to start without PUBLIC_URL (a wrong origin in tokens
+ * and QR codes is worse than not starting). The server reads the environment only; the
+ * npm scripts add a `.env` file when there is one (node --env-file-if-exists=.env).
  */
 const bool = z
   .enum(["true", "false", "1", "0", ""])
@@ -17,10 +23,10 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
-  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  PUBLIC_URL: optional(z.url({ protocol: /^https?$/ })),
   ALLOWED_ORIGINS: z.string().optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   DATABASE_URL: z
@@ -142,13 +148,27 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export interface LoadConfigOptions {
+  /**
+   * Refuse production without PUBLIC_URL (default true). False only for tools that serve
+   * nothing and point no one anywhere (scripts/app-cli.ts opens the database).
+   */
+  isPublicUrlRequired?: boolean;
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env, options: LoadConfigOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration (see .env.example):\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === "production" && e.PUBLIC_URL === undefined && (options.isPublicUrlRequired ?? true)) {
+    throw new ConfigError(
+      "Invalid configuration (see .env.example):\n  PUBLIC_URL: required in production (NODE_ENV is production unless set):" +
+        " the origin QR codes and tokens point at, e.g. https://login.example.com. For a local server: npm run dev.",
+    );
+  }
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
   const url = new URL(publicUrl);
   if (url.pathname !== "/" || url.search || url.hash) {
@@ -170,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     .filter(Boolean);
   return {
     env: e.NODE_ENV,
-    isDev: e.NODE_ENV !== "production",
+    isDev: e.NODE_ENV === "development",
     port: e.PORT,
     host: e.HOST,
     publicUrl: url.origin,
