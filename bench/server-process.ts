@@ -139,6 +139,8 @@ export function appServerEnv(port: number, dataDir: string, opts: { apiOnly: boo
     RATE_LIMIT_LOGIN_START_PER_IP: "1000000",
     RATE_LIMIT_LOGIN_START_PER_SOCKET: "1000000",
     RATE_LIMIT_AUTH_PER_IP: "1000000",
+    // Every benchmark socket comes from 127.0.0.1.
+    MAX_SOCKETS_PER_IP: "10000000",
   };
 }
 

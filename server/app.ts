@@ -20,6 +20,7 @@ import { registerLoginHandlers } from "./realtime/login-handlers";
 import { registerChannelHandlers } from "./realtime/channel-handlers";
 import { emitLoginState, emitPresenceNotice } from "./realtime/emit";
 import { createChannelService } from "./channels/channel-service";
+import { registerConnectionLimit } from "./realtime/connection-limit";
 import { loadOrCreateAppCredentials } from "./channels/credentials";
 import { CHANNEL_LIMITS, PRESENCE_CHANNEL_PREFIX } from "../lib/protocol/channels";
 import { createApiListener, isApiPath } from "./http/router";
@@ -186,6 +187,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       metrics,
       requestIds,
     };
+    registerConnectionLimit(ctx);
     registerLoginHandlers(ctx);
     registerChannelHandlers(ctx);
     const api = createApiListener(ctx);

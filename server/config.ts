@@ -54,6 +54,8 @@ const envSchema = z.object({
   CHANNELS_NODE_TIMEOUT_SECONDS: int(2, 600).default(15),
   TRUST_PROXY: bool,
   TRUSTED_PROXIES: optional(z.string().max(10_000)),
+  MAX_APPS_PER_USER: int(1, 100_000).default(20),
+  MAX_SOCKETS_PER_IP: int(1, 10_000_000).default(200),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
   API_ONLY: bool,
@@ -120,6 +122,10 @@ export interface Config {
    * plus loopback when TRUST_PROXY=true. Empty: the socket's peer is the client.
    */
   trustedProxies: ProxyTrust;
+  /** Partner apps one user may register through the API (the CLI is not capped). */
+  maxAppsPerUser: number;
+  /** Open Socket.IO connections from one client IP, across every node. */
+  maxSocketsPerIp: number;
   logLevel: string;
   cryptoBackend: "auto" | "native" | "js";
   apiOnly: boolean;
@@ -224,6 +230,8 @@ export function loadConfig(
       nodeTimeoutMs: e.CHANNELS_NODE_TIMEOUT_SECONDS * 1000,
     },
     trustedProxies,
+    maxAppsPerUser: e.MAX_APPS_PER_USER,
+    maxSocketsPerIp: e.MAX_SOCKETS_PER_IP,
     logLevel: e.LOG_LEVEL,
     cryptoBackend: e.CRYPTO_BACKEND,
     apiOnly: e.API_ONLY ?? false,

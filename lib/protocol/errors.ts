@@ -38,6 +38,8 @@ export const ERROR_STATUS = {
   presence_only: 400,
   over_capacity: 403,
   unavailable: 503,
+  too_many_apps: 403,
+  too_many_connections: 429,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -86,6 +88,8 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   presence_only: "This works on presence channels only.",
   over_capacity: "This presence channel is full.",
   unavailable: "The server cannot do this right now; try again.",
+  too_many_apps: "This account already has as many partner apps as it may register.",
+  too_many_connections: "Too many open connections from this address.",
 };
 
 export function protocolError(code: ErrorCode, message = ERROR_MESSAGES[code]): ProtocolError {

@@ -8,6 +8,8 @@
  * - Only the owner (the signed-in user who registered it) may disable or enable it
  *   through the API; apps made with the CLI without `--owner` have no owner and are
  *   managed with the CLI alone.
+ * - An owner has at most `maxPerOwner` apps (MAX_APPS_PER_USER), counted and created in one
+ *   transaction that first locks the owner's row, so parallel creates cannot pass the cap.
  */
 import { Wallet, getAddress, hexlify, randomBytes } from "ethers";
 import type { App } from "../../generated/sqlite/client";
@@ -24,9 +26,11 @@ export interface CreateAppInput {
   /** null: no owner (CLI-managed). */
   ownerUserId: string | null;
   rateLimitPerMinute?: number;
+  /** An owner's apps, at most (unset: no cap, as for the CLI). */
+  maxPerOwner?: number;
 }
 
-export type CreateAppResult = Result<{ app: App; privateKey?: string }, "invalid_request">;
+export type CreateAppResult = Result<{ app: App; privateKey?: string }, "invalid_request" | "too_many_apps">;
 
 /** EIP-55 form of a 0x address, or null (bad hex, or mixed case with a wrong checksum). */
 export function normaliseAddress(address: string): string | null {
@@ -51,14 +55,24 @@ export async function createApp(db: Db, input: CreateAppInput): Promise<CreateAp
     address = wallet.address;
     privateKey = wallet.privateKey;
   }
-  const app = await db.app.create({
-    data: {
-      name: input.name,
-      address,
-      ownerUserId: input.ownerUserId,
-      ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
-    },
+  const data = {
+    name: input.name,
+    address,
+    ownerUserId: input.ownerUserId,
+    ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
+  };
+  const { ownerUserId, maxPerOwner } = input;
+  if (ownerUserId === null || maxPerOwner === undefined) {
+    const app = await db.app.create({ data });
+    return privateKey === undefined ? { ok: true, app } : { ok: true, app, privateKey };
+  }
+  const app = await db.$transaction(async (tx) => {
+    // A no-op write locks the owner's row (PostgreSQL) or takes the write lock (SQLite) before counting.
+    await tx.$executeRaw`UPDATE "User" SET "id" = "id" WHERE "id" = ${ownerUserId}`;
+    if ((await tx.app.count({ where: { ownerUserId } })) >= maxPerOwner) return null;
+    return tx.app.create({ data });
   });
+  if (app === null) return { ok: false, code: "too_many_apps" };
   return privateKey === undefined ? { ok: true, app } : { ok: true, app, privateKey };
 }
 

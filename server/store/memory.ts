@@ -18,6 +18,7 @@ import { ENDED_STATES } from "../../lib/protocol/login";
 import { timingSafeEqualString } from "../crypto/random";
 import { createMemoryPresenceStore } from "./presence-memory";
 import type {
+  ConnectionCounter,
   LoginSessionRecord,
   LoginSessionStore,
   RateLimiter,
@@ -128,8 +129,26 @@ export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOpti
     },
   };
 
+  // One node: the node id does not matter. Keys are IPs (outside input): a Map.
+  const openConnections = new Map<string, number>();
+  const connections: ConnectionCounter = {
+    async acquire(ip, _nodeId, limit) {
+      assertOpen();
+      const count = openConnections.get(ip) ?? 0;
+      if (count >= limit) return false;
+      openConnections.set(ip, count + 1);
+      return true;
+    },
+    async release(ip) {
+      const count = openConnections.get(ip) ?? 0;
+      if (count <= 1) openConnections.delete(ip);
+      else openConnections.set(ip, count - 1);
+    },
+  };
+
   return {
     kind: "memory",
+    connections,
     loginSessions,
     rateLimiter,
     replayCache,
@@ -141,6 +160,7 @@ export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOpti
       sessions.clear();
       windows.clear();
       claims.clear();
+      openConnections.clear();
     },
   };
 }

@@ -36,6 +36,10 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
+/** The sorted set of node leases (node id -> lease end, Redis's clock); the connection counter reads it too. */
+export function presenceNodesKey(prefix: string): string {
+  return `${prefix}nodes`;
+}
 /*
  * KEYS: subs, conns, info, list, nodeSet, nodes.
  * ARGV: channel, socketId, nodeId, userId ("" unless presence), userInfo, maxMembers.
@@ -130,7 +134,7 @@ export function createRedisPresenceStore(
   const runRemoveNode = createScriptRunner(client, REMOVE_NODE_SCRIPT);
 
   const listKey = `${prefix}ch:list`;
-  const nodesKey = `${prefix}nodes`;
+  const nodesKey = presenceNodesKey(prefix);
   const subsKey = (channel: string) => `${prefix}ch:subs:${channel}`;
   const connsKey = (channel: string) => `${prefix}ch:conns:${channel}`;
   const infoKey = (channel: string) => `${prefix}ch:info:${channel}`;

@@ -17,8 +17,9 @@
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import { ENDED_STATES } from "../../lib/protocol/login";
-import { createRedisPresenceStore } from "./presence-redis";
+import { createRedisPresenceStore, presenceNodesKey } from "./presence-redis";
 import type {
+  ConnectionCounter,
   LoginSessionRecord,
   LoginSessionStore,
   RateLimiter,
@@ -230,8 +231,22 @@ export async function createRedisStores(opts: {
     },
   };
 
+  const runAcquireConnection = createScriptRunner(client, ACQUIRE_CONNECTION_SCRIPT);
+  const runReleaseConnection = createScriptRunner(client, RELEASE_CONNECTION_SCRIPT);
+  const connectionsKey = (ip: string) => `${opts.prefix}conns-ip:${ip}`;
+  const connections: ConnectionCounter = {
+    async acquire(ip, nodeId, limit) {
+      const keys = [connectionsKey(ip), presenceNodesKey(opts.prefix)];
+      return (await runAcquireConnection(keys, [nodeId, String(limit), String(CONNECTION_KEY_TTL_MS)])) === 1;
+    },
+    async release(ip, nodeId) {
+      await runReleaseConnection([connectionsKey(ip)], [nodeId]);
+    },
+  };
+
   return {
     kind: "redis",
+    connections,
     loginSessions,
     rateLimiter,
     replayCache,
@@ -244,6 +259,44 @@ export async function createRedisStores(opts: {
     },
   };
 }
+
+/**
+ * KEYS: the IP's hash (node id -> open sockets), the presence store's node leases (sorted set,
+ * lease end in Redis's clock). ARGV: nodeId, limit, key TTL (ms). Counts of nodes whose lease
+ * lapsed or was forgotten are dropped; the caller's own count always counts. Returns 1 | 0.
+ */
+const ACQUIRE_CONNECTION_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local fields = redis.call('HGETALL', KEYS[1])
+local total = 0
+for i = 1, #fields, 2 do
+  local node = fields[i]
+  local lease = redis.call('ZSCORE', KEYS[2], node)
+  if node == ARGV[1] or (lease and tonumber(lease) >= now) then
+    total = total + tonumber(fields[i + 1])
+  else
+    redis.call('HDEL', KEYS[1], node)
+  end
+end
+if total >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
+/** KEYS: the IP's hash. ARGV: nodeId. Never below zero. */
+const RELEASE_CONNECTION_SCRIPT = `
+local count = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if count <= 1 then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HINCRBY', KEYS[1], ARGV[1], -1) end
+return 1
+`;
+
+/**
+ * A safety net only: an IP's counts go away this long after its last connect, so counts a
+ * failed release left behind do not stay for good (sockets open longer than this undercount).
+ */
+const CONNECTION_KEY_TTL_MS = 24 * 3600 * 1000;
 
 /** EVALSHA, loading the script with EVAL when the server does not know it (yet, or after a restart). */
 function createScriptRunner(client: Redis, script: string) {

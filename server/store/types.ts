@@ -76,6 +76,19 @@ export interface ReplayCache {
   claim(key: string, expiresAt: number): Promise<boolean>;
 }
 
+/**
+ * Open Socket.IO connections per client IP, across nodes (MAX_SOCKETS_PER_IP). Each node
+ * counts its own sockets under its channel node id; counts of nodes whose lease lapsed (a
+ * node that died) are dropped by the next acquire, so a dead node's sockets stop counting
+ * once its lease ends. Acquire is one atomic check-and-count.
+ */
+export interface ConnectionCounter {
+  /** Counts one more socket of `ip` on `nodeId`, unless `ip` already has `limit` on live nodes; false then. */
+  acquire(ip: string, nodeId: string, limit: number): Promise<boolean>;
+  /** Forgets one socket of `ip` counted on `nodeId` (nothing when none is counted). */
+  release(ip: string, nodeId: string): Promise<void>;
+}
+
 export interface Stores {
   kind: "memory" | "redis";
   loginSessions: LoginSessionStore;
@@ -83,5 +96,7 @@ export interface Stores {
   replayCache: ReplayCache;
   /** Channel subscriptions and presence members (presence-types.ts). */
   presence: PresenceStore;
+  /** Open sockets per client IP. */
+  connections: ConnectionCounter;
   close(): Promise<void>;
 }

@@ -33,6 +33,7 @@ export function createAppRoutes(ctx: AppRouteDeps, apps: AppDirectory) {
       name: body.data.name,
       address: body.data.address,
       ownerUserId: c.var.auth.userId,
+      maxPerOwner: ctx.config.maxAppsPerUser,
     });
     if (!created.ok) return sendError(c, created.code);
     logOfBindings(ctx.requestIds, ctx.log, c.env).info(
