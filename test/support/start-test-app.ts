@@ -34,7 +34,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       RATE_LIMIT_LOGIN_START_PER_IP: "100000",
       RATE_LIMIT_AUTH_PER_IP: "100000",
       RATE_LIMIT_LOGIN_START_PER_SOCKET: "1000",
-    MAX_SOCKETS_PER_IP: "100000",
+      MAX_SOCKETS_PER_IP: "100000",
       ...env,
     });
     const log = options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
