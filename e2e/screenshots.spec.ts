@@ -41,6 +41,8 @@ test("screenshots: waiting, scanned and signed in", async ({ page, wallet }, tes
   await expect(page).toHaveURL("/dashboard");
   await expect(page.getByLabel("Wallet address")).toHaveText(await wallet.readAddress());
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  // The realtime cards connected: this user listed in "Online now".
+  await expect(page.getByRole("list", { name: "Online now" }).getByRole("listitem")).toContainText(["(you)"]);
   await save(page, testInfo, "signed-in");
 });
 
