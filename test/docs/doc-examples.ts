@@ -160,11 +160,15 @@ function readFences(markdown: string): Fence[] {
   const fences: Fence[] = [];
   let flow: string | undefined;
   let env: Record<string, string> = {};
+  /** Each flow is one run of consecutive examples: a name is used once. */
+  const seenFlows = new Set<string>();
   let before: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const flowMark = /^<!-- flow: ([A-Za-z0-9_-]+)(?:; env: ([A-Z0-9_]+=\S* ?)+)? -->$/.exec(line.trim());
     if (flowMark) {
+      if (seenFlows.has(flowMark[1]!)) throw new Error(`docs/protocol.md:${i + 1}: a second flow "${flowMark[1]}"`);
+      seenFlows.add(flowMark[1]!);
       flow = flowMark[1];
       const settings = /; env: (.*) -->$/.exec(line.trim())?.[1] ?? "";
       env = Object.fromEntries(

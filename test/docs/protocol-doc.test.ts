@@ -466,5 +466,8 @@ describe("the example checker", () => {
     expect(() => parseDocExamples("<!-- flow: a -->\n```http\nGET /api/health\n```\n")).toThrow(/followed by/);
     expect(() => parseDocExamples("```http\nGET /x\n```\n```http\nHTTP/1.1 200 OK\n```\n")).toThrow(/before any/);
     expect(() => parseDocExamples("<!-- flow: a -->\n```http\nHTTP/1.1 200 OK\n```\n")).toThrow(/without a request/);
+    expect(() => parseDocExamples("<!-- flow: a -->\n<!-- flow: b -->\n<!-- flow: a -->\n")).toThrow(
+      /a second flow "a"/,
+    );
   });
 });
