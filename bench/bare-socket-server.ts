@@ -16,6 +16,7 @@
  *   - `GET /presence-count?channel=...` -> `{user_count}`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Server, type Socket } from "socket.io";
 
 const hasChannels = process.env.BARE_CHANNELS === "1";
@@ -109,7 +110,11 @@ if (hasChannels) {
   });
 }
 
-httpServer.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? "127.0.0.1");
+httpServer.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? "127.0.0.1", () => {
+  // The harness that started it learns its address (test/support/server-process.ts).
+  const { address, port } = httpServer.address() as AddressInfo;
+  process.send?.({ type: "listening", url: `http://${address}:${port}` });
+});
 
 process.on("SIGTERM", () => {
   io.close(() => process.exit(0));

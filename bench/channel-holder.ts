@@ -21,6 +21,7 @@
  */
 import { signChannelAuth } from "../lib/sdk/realtime-server";
 import { MiniSocket, nowMs } from "./ws-client";
+import { countError } from "./stats";
 
 export interface HolderOptions {
   url: string;
@@ -75,9 +76,6 @@ const PRESENCE_EVENT_PREFIX = '["presence:';
 
 const options = JSON.parse(process.argv[2] ?? "{}") as HolderOptions;
 const errors: Record<string, number> = {};
-const countError = (into: Record<string, number>, kind: string, n = 1) => {
-  into[kind] = (into[kind] ?? 0) + n;
-};
 const send = (message: HolderMessage) => process.send?.(message);
 
 const lifetime = setTimeout(() => {

@@ -65,6 +65,7 @@ import {
   type ServerHandle,
 } from "./server-process";
 import { MiniSocket, nowMs } from "./ws-client";
+import { countError, mergeErrors, roundTo, sleep, summarize, sumErrors } from "./stats";
 
 export interface ChannelsBenchOptions {
   subscribers: number;
@@ -196,22 +197,9 @@ const AUTH_CHANNEL = "presence-bench-auth";
 /** A socket_id as our server hands them out; channel auth signs whatever the browser names. */
 const AUTH_SOCKET_ID = "1234567.7654321";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const round2 = (n: number) => Math.round(n * 100) / 100;
-const countError = (into: Record<string, number>, kind: string, n = 1) => {
-  if (n > 0) into[kind] = (into[kind] ?? 0) + n;
-};
-const mergeErrors = (into: Record<string, number>, from: Record<string, number>, prefix = "") => {
-  for (const [kind, n] of Object.entries(from)) countError(into, `${prefix}${kind}`, n);
-};
-export const sumErrors = (errors: Record<string, number>) => Object.values(errors).reduce((a, b) => a + b, 0);
-
-function summarize(values: ArrayLike<number>): LatencySummary {
-  const sorted = Float64Array.from(values).sort();
-  const at = (q: number) =>
-    sorted.length === 0 ? 0 : round2(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0);
-  return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: at(1) };
-}
+const round2 = (n: number) => roundTo(n, 2);
+const LATENCY_QUANTILES = { p50: 0.5, p99: 0.99, max: 1 };
+const summarizeMs = (values: ArrayLike<number>): LatencySummary => summarize(values, LATENCY_QUANTILES);
 
 /** Rejects after `ms` with `message`, for races against event-driven waits. */
 function deadline(ms: number, message: string): { promise: Promise<never>; cancel: () => void } {
@@ -254,7 +242,7 @@ async function startOurs(credentials: ReturnType<typeof makeCredentials>, users:
   const handle = await startServer({
     name: "our server (API_ONLY)",
     script: "server/index.ts",
-    healthPath: "/api/health",
+    isApp: true,
     env: (port) => ({
       ...appServerEnv(port, dataDir, { apiOnly: true }),
       APP_ID: credentials.appId,
@@ -578,8 +566,8 @@ async function runSingle(sides: Side[], count: number, timeoutMs: number): Promi
     }
     results.push({
       triggers: toLast.length,
-      toLastDelivery: summarize(toLast),
-      deliveriesPerSec: Math.round(summarize(rates).p50),
+      toLastDelivery: summarizeMs(toLast),
+      deliveriesPerSec: Math.round(summarizeMs(rates).p50),
     });
   }
   return results;
@@ -663,7 +651,7 @@ async function runSteady(
         ? round2(((measured.length - 1) * 1000) / (measured[measured.length - 1]! - measured[0]!))
         : 0,
     triggers: measured.length,
-    latency: summarize(collected.latencies),
+    latency: summarizeMs(collected.latencies),
     serverCpuCores: round2((after.server - before.server) / wallSeconds),
     generatorCpuCores: round2((after.holders - before.holders + (self.user + self.system) / 1e6) / wallSeconds),
   };

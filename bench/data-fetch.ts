@@ -28,6 +28,7 @@ import { checkBenchSigner, createBenchWallet, signerBackend } from "./native-sig
 import { benchRecovery, type RecoveryBenchResult } from "./recovery";
 import { appServerEnv, createTempDir, runGeneratorProcess, startServer, type ServerHandle } from "./server-process";
 import { startLoadWindow } from "./load-window";
+import { countError as countErrorIn, nearestRank, roundTo, sumErrors } from "./stats";
 
 export interface DataFetchBenchOptions {
   partners?: number;
@@ -97,12 +98,7 @@ const SELF = fileURLToPath(import.meta.url);
 export const PAGE_LIMIT = 20;
 const MESSAGE_TTL_SECONDS = 300;
 
-const round2 = (value: number) => Math.round(value * 100) / 100;
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return round2(sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0);
-}
+const round2 = (value: number) => roundTo(value, 2);
 
 // ---------------------------------------------------------------- the load generator (child)
 
@@ -148,9 +144,7 @@ export async function runDataFetchLoad(options: GeneratorOptions): Promise<DataF
   // Keep-alive, one connection per partner, opened before the clock starts (as bench/login-load.ts).
   const agent = new Agent({ keepAlive: true, maxSockets: options.partners, timeout: 4000, scheduling: "fifo" });
   const errors: Record<string, number> = {};
-  const countError = (kind: string) => {
-    errors[kind] = (errors[kind] ?? 0) + 1;
-  };
+  const countError = (kind: string) => countErrorIn(errors, kind);
 
   function signBody(partner: number): string {
     const wallet = wallets[partner]!;
@@ -278,10 +272,10 @@ export async function runDataFetchLoad(options: GeneratorOptions): Promise<DataF
     durationMs: options.durationMs,
     fetches,
     fetchesPerSec: Math.round((fetches * 1000) / options.durationMs),
-    latencyP50Ms: percentile(latencies, 50),
-    latencyP99Ms: percentile(latencies, 99),
+    latencyP50Ms: round2(nearestRank(latencies, 0.5)),
+    latencyP99Ms: round2(nearestRank(latencies, 0.99)),
     errors,
-    errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
+    errorCount: sumErrors(errors),
     generatorCpuCores: measured.cpuCores(),
     presigned: options.presignedPerPartner * options.partners,
     signedInline,
@@ -314,7 +308,7 @@ export async function benchDataFetches(given: DataFetchBenchOptions = {}): Promi
   const server: ServerHandle = await startServer({
     name: "our server (API only)",
     script: "server/index.ts",
-    healthPath: "/api/health",
+    isApp: true,
     env: (port) => appServerEnv(port, dataDir, { apiOnly: true }),
   });
   try {

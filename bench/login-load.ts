@@ -25,6 +25,7 @@ import type {
 import { buildLoginMessage } from "../lib/wallet";
 import { checkBenchSigner, createBenchWallet, signerBackend, type BenchWallet } from "./native-signer";
 import { startLoadWindow } from "./load-window";
+import { countError as countErrorIn, sumErrors, summarize } from "./stats";
 
 export interface LoginLoadOptions {
   url: string;
@@ -86,15 +87,8 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 class StepError extends Error {}
 class ReusedSocketReset extends Error {}
 
-function summarize(values: number[]): LatencySummary {
-  const sorted = Float64Array.from(values).sort();
-  const at = (q: number) => {
-    if (sorted.length === 0) return 0;
-    const v = sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-    return Math.round(v * 1000) / 1000;
-  };
-  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
-}
+const QUANTILES = { p50: 0.5, p90: 0.9, p99: 0.99, max: 1 };
+const summarizeMs = (values: number[]): LatencySummary => summarize(values, QUANTILES, 3);
 
 export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoadResult> {
   checkBenchSigner();
@@ -111,9 +105,7 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
   /** performance.now() of every new HTTP connection the generator opened. */
   const connectionsOpenedAt: number[] = [];
   const errors: Record<string, number> = {};
-  const countError = (kind: string) => {
-    errors[kind] = (errors[kind] ?? 0) + 1;
-  };
+  const countError = (kind: string) => countErrorIn(errors, kind);
   let httpRetries = 0;
 
   function httpOnce(method: "GET" | "POST", path: string, payload: string | undefined) {
@@ -337,7 +329,7 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
   for (const pair of pairs) pair.socket.disconnect();
   agent.destroy();
 
-  const errorCount = Object.values(errors).reduce((a, b) => a + b, 0);
+  const errorCount = sumErrors(errors);
   return {
     pairs: options.pairs,
     connectedPairs: pairs.length,
@@ -346,9 +338,9 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
     logins,
     loginsPerSec: Math.round((logins * 1000) / options.durationMs),
     loginsTotal,
-    approveToBrowser: summarize(approveToBrowser),
-    postToBrowser: summarize(postToBrowser),
-    fullLogin: summarize(fullLogin),
+    approveToBrowser: summarizeMs(approveToBrowser),
+    postToBrowser: summarizeMs(postToBrowser),
+    fullLogin: summarizeMs(fullLogin),
     browserFirstShare: approveToBrowser.length ? Math.round((browserFirst / approveToBrowser.length) * 1000) / 1000 : 0,
     errors,
     errorCount,

@@ -60,7 +60,7 @@ export async function benchLogins(options: LoginsBenchOptions): Promise<LoginsBe
   const server: ServerHandle = await startServer({
     name: "our server",
     script: "server/index.ts",
-    healthPath: "/api/health",
+    isApp: true,
     env: (port) => appServerEnv(port, dataDir, { apiOnly: false }),
   });
   try {

@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { ROOT, appServerEnv, createTempDir, startServer, trackChild, type ServerHandle } from "./server-process";
 import type { HolderOptions, HolderReport } from "./socket-holder";
+import { mergeErrors, sleep } from "./stats";
 
 export interface MemoryBenchOptions {
   sockets: number;
@@ -43,7 +44,6 @@ export interface MemoryBenchResult {
 
 const HOLDER_SCRIPT = path.join(ROOT, "bench", "socket-holder.ts");
 const WARMUP_SOCKETS = 200;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Holder {
   child: ChildProcess;
@@ -94,10 +94,6 @@ async function openSockets(url: string, count: number, holders: number, batch: n
     await Promise.all(list.map((h) => h.close()));
     throw err;
   }
-}
-
-function mergeErrors(into: Record<string, number>, from: Record<string, number>) {
-  for (const [kind, n] of Object.entries(from)) into[kind] = (into[kind] ?? 0) + n;
 }
 
 /** GC, settle, read; three rounds, the last one counts (RSS shrinks lazily after a GC). */
@@ -166,7 +162,7 @@ export async function benchMemory(options: MemoryBenchOptions): Promise<MemoryBe
   const oursServer = await startServer({
     name: "our server (API_ONLY)",
     script: "server/index.ts",
-    healthPath: "/api/health",
+    isApp: true,
     env: (port) => appServerEnv(port, dataDir, { apiOnly: true }),
   });
   let ours: MemoryMeasurement;

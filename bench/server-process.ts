@@ -1,17 +1,23 @@
 /**
- * Starts the servers under test as child processes (the app's production server, or the bare
- * Socket.IO peer) on free loopback ports with their own temp DATA_DIR, reads their RSS from /proc,
- * asks them for a full GC over IPC (bench/gc-preload.ts), and stops them.
+ * The servers under test as child processes (the app's production server, or the bare Socket.IO
+ * peer), started by the harness the tests use (test/support/server-process.ts) on free loopback
+ * ports with their own temp DATA_DIR; here they also get bench/gc-preload.ts, so the benchmark
+ * can read their RSS from /proc, ask them for a full GC, their event loop use or a CPU profile
+ * over IPC, and stop them.
  */
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer, connect } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT, startServerProcesses } from "../test/support/server-process";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** A port for a helper process (a balancer, a redis-server): outside the ephemeral range. */
+export { findFreePort as getFreePort } from "../test/support/free-port";
+
+export const ROOT = path.resolve(REPO_ROOT);
 const GC_PRELOAD = path.join(ROOT, "bench", "gc-preload.ts");
+/** Lines of a child's output kept for error reports. */
+const OUTPUT_LINES = 40;
 
 /** Every child this process started, so an abort can stop them all. */
 const children = new Set<ChildProcess>();
@@ -41,25 +47,13 @@ export interface StartServerOptions {
   name: string;
   /** Script relative to the repository root. */
   script: string;
-  /** Environment over the parent's; a function gets the port picked for the child. */
+  /** Environment over the harness's; a function gets the port picked for the child. */
   env?: Record<string, string> | ((port: number) => Record<string, string>);
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
-  /** A path answering 200 once the server is ready; without it, the first accepted TCP connection. */
-  healthPath?: string;
+  /** Ready once GET /api/health answers 200 (the app); without it, once it listens. */
+  isApp?: boolean;
   timeoutMs?: number;
-}
-
-export function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export async function createTempDir(label: string): Promise<string> {
@@ -103,29 +97,6 @@ export interface EventLoopUtilization {
   utilization: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function isAccepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-async function isHealthy(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
 /** The app's production server environment for a benchmark: embedded stores, no rate limit in the way. */
 export function appServerEnv(port: number, dataDir: string, opts: { apiOnly: boolean }): Record<string, string> {
   return {
@@ -144,43 +115,25 @@ export function appServerEnv(port: number, dataDir: string, opts: { apiOnly: boo
   };
 }
 
+/**
+ * Starts one server and waits until it is ready. The harness keeps every server setting of this
+ * process's environment (REDIS_URL, DATABASE_URL, ...) from it: the benchmark measures the
+ * embedded defaults, memory stores and SQLite in the temp DATA_DIR.
+ */
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
-  const port = await getFreePort();
-  const url = `http://127.0.0.1:${port}`;
-  const args = [
-    "--expose-gc",
-    ...(options.nodeFlags ?? []),
-    "--import",
-    "tsx",
-    "--import",
-    GC_PRELOAD,
-    path.join(ROOT, options.script),
-  ];
-  const extraEnv = typeof options.env === "function" ? options.env(port) : options.env;
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, PORT: String(port), HOST: "127.0.0.1" };
-  // The benchmark measures the embedded defaults: memory stores, SQLite in the temp DATA_DIR.
-  // (The production topologies of bench/topologies.ts pass their own.)
-  if (!extraEnv?.REDIS_URL) delete env.REDIS_URL;
-  if (!extraEnv?.DATABASE_URL) delete env.DATABASE_URL;
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
-  children.add(child);
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-    if (lines.length > 40) lines.splice(0, lines.length - 40);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  let exitCode: number | null | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exitCode = code ?? (signal ? -1 : 0);
-      children.delete(child);
-      resolve();
-    });
-  });
-
+  const [server] = await startServerProcesses(
+    [options.name],
+    ([port]) => (typeof options.env === "function" ? options.env(port!) : (options.env ?? {})),
+    {
+      script: options.script,
+      nodeFlags: ["--expose-gc", ...(options.nodeFlags ?? [])],
+      preload: [GC_PRELOAD],
+      ready: options.isApp ? "healthy" : "listening",
+      timeoutMs: options.timeoutMs ?? 90_000,
+    },
+  );
+  const { child } = server!;
+  trackChild(child);
   const pending = new Map<number, (reply: ChildReply) => void>();
   let nextId = 1;
   child.on("message", (msg: unknown) => {
@@ -205,29 +158,14 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     });
   };
 
-  const output = () => lines.join("\n");
-  const timeoutMs = options.timeoutMs ?? 90_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exitCode !== undefined)
-      throw new Error(`${options.name} exited (${exitCode}) before it was ready:\n${output()}`);
-    const isReady = options.healthPath ? await isHealthy(`${url}${options.healthPath}`) : await isAccepting(port);
-    if (isReady) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`${options.name} was not ready within ${timeoutMs} ms:\n${output()}`);
-    }
-    await sleep(100);
-  }
-
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${options.name} has no pid`);
   return {
     name: options.name,
     pid,
-    port,
-    url,
-    output,
+    port: server!.port,
+    url: server!.url,
+    output: () => server!.output().split("\n").filter(Boolean).slice(-OUTPUT_LINES).join("\n"),
     readRssBytes: () => readRssBytes(pid),
     readCpuSeconds: () => readCpuSeconds(pid),
     async collectGarbage() {
@@ -248,13 +186,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       await ask("profile:stop", { path: filePath });
     },
     async stop() {
-      if (exitCode !== undefined) return;
-      child.kill("SIGTERM");
-      const isDone = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
-      if (!isDone) {
-        child.kill("SIGKILL");
-        await exited;
-      }
+      await server!.stop(15_000);
     },
   };
 }

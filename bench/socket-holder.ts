@@ -7,6 +7,7 @@
  */
 import { io, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../lib/protocol/login";
+import { countError as countErrorIn } from "./stats";
 
 export interface HolderOptions {
   url: string;
@@ -29,9 +30,7 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const options = JSON.parse(process.argv[2] ?? "{}") as HolderOptions;
 const sockets: ClientSocket[] = [];
 const errors: Record<string, number> = {};
-const countError = (kind: string) => {
-  errors[kind] = (errors[kind] ?? 0) + 1;
-};
+const countError = (kind: string) => countErrorIn(errors, kind);
 
 const lifetime = setTimeout(() => {
   console.error(`socket-holder: still running after ${options.maxLifetimeMs} ms, exiting`);

@@ -282,7 +282,7 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
     const server = await startServer({
       name: "node (SQLite + memory)",
       script: "server/index.ts",
-      healthPath: "/api/health",
+      isApp: true,
       env: (port) => nodeEnv(port, dataDir, {}),
     });
     try {
@@ -320,7 +320,7 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
       const server = await startServer({
         name: "node (PostgreSQL + Redis)",
         script: "server/index.ts",
-        healthPath: "/api/health",
+        isApp: true,
         env: (port) => nodeEnv(port, dataDir, services),
       });
       try {
@@ -361,7 +361,7 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
               await startServer({
                 name: `node ${i} (PostgreSQL + Redis)`,
                 script: "server/index.ts",
-                healthPath: "/api/health",
+                isApp: true,
                 env: (port) => nodeEnv(port, dataDir, services),
               }),
             );

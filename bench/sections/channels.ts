@@ -1,4 +1,5 @@
-import { benchChannels, sumErrors, type ChannelsBenchOptions, type ChannelsBenchResult } from "../channels";
+import { benchChannels, type ChannelsBenchOptions, type ChannelsBenchResult } from "../channels";
+import { sumErrors } from "../stats";
 import type { FanoutMeasurement, SteadyMeasurement } from "../channels";
 import { summarizeProfile, type ProfileSummary } from "../profile-summary";
 import { fmt, positiveFlag, ratio, type SectionContext, type SectionReport } from "../section";

@@ -1,6 +1,7 @@
 import { benchMemory, type MemoryBenchResult } from "../memory";
 import { fmt, positiveFlag, type SectionContext, type SectionReport } from "../section";
 import type { Row } from "../table";
+import { sumErrors } from "../stats";
 import { TARGETS } from "../targets";
 
 export const name = "memory";
@@ -16,7 +17,7 @@ export async function run(context: SectionContext): Promise<SectionReport> {
 
 function toRows(memory: MemoryBenchResult, socketCount: number): Row[] {
   const memoryErrors = [memory.ours, memory.bare].reduce(
-    (n, m) => n + Object.values(m.errors).reduce((a, b) => a + b, 0) + (m.sockets - m.connected),
+    (n, m) => n + sumErrors(m.errors) + (m.sockets - m.connected),
     0,
   );
   return [
