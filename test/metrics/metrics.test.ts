@@ -7,7 +7,9 @@ import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CreateAppResponse } from "../../lib/protocol/data";
 import { createDataClient } from "../../lib/sdk/data-client";
+import { randomUUID } from "node:crypto";
 import { startTestApp, type TestApp } from "../support/start-test-app";
+import { TEST_REDIS_URL, deleteRedisKeys, requireService } from "../support/services";
 import { connectSocket, emitAck, expectError, logIn, postJson, request, startLogin } from "../protocol/helpers";
 import { connectChannelClient, createPusherSdk, postChannelAuth, type ChannelClient } from "../channels/helpers";
 
@@ -34,6 +36,15 @@ function parseExposition(text: string): Samples {
   return samples;
 }
 
+async function scrapeApp(app: TestApp): Promise<Samples> {
+  const res = await request(`${app.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parseExposition(res.text);
+}
+
+const hasRedis = await requireService("Redis", Number(new URL(TEST_REDIS_URL).port || 6379));
+
 describe("GET /metrics", () => {
   let app: TestApp;
   const opened: Array<{ close(): void }> = [];
@@ -46,12 +57,7 @@ describe("GET /metrics", () => {
     await app?.stop();
   });
 
-  async function scrape(): Promise<Samples> {
-    const res = await request(`${app.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
-    return parseExposition(res.text);
-  }
+  const scrape = () => scrapeApp(app);
 
   const read = (samples: Samples, key: string) => {
     const value = samples.get(key);
@@ -196,5 +202,47 @@ describe("GET /metrics", () => {
     expect(read(after, 'wallet_login_channel_subscriptions{kind="presence"}')).toBe(1);
     expect(read(after, 'wallet_login_channel_subscriptions{kind="private"}')).toBe(0);
     expect(read(after, "wallet_login_presence_members")).toBe(1);
+  });
+});
+
+describe.skipIf(!hasRedis)("GET /metrics, two nodes on Redis", () => {
+  const prefix = `test:${randomUUID()}:`;
+  const shared = {
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    APP_ID: "metrics-two-nodes",
+    APP_KEY: "metrics-two-nodes-key",
+    APP_SECRET: "metrics-two-nodes-secret-0123456789",
+    METRICS_TOKEN: TOKEN,
+  };
+  let nodes: TestApp[] = [];
+  const opened: ChannelClient[] = [];
+
+  beforeAll(async () => {
+    nodes = await Promise.all([startTestApp(shared), startTestApp(shared)]);
+  });
+  afterAll(async () => {
+    for (const client of opened) client.close();
+    await Promise.all(nodes.map((node) => node.stop()));
+    await deleteRedisKeys(TEST_REDIS_URL, prefix);
+  });
+
+  it("counts a trigger where it was accepted and its delivery where the subscriber is", async () => {
+    const [a, b] = nodes as [TestApp, TestApp];
+    const listener = await connectChannelClient(b.baseUrl);
+    opened.push(listener);
+    expect(await listener.subscribe("metrics-across")).toMatchObject({ ok: true });
+    const [beforeA, beforeB] = await Promise.all([scrapeApp(a), scrapeApp(b)]);
+    await createPusherSdk(a.baseUrl, a.ctx.channelCredentials).trigger("metrics-across", "headline", { id: 2 });
+    await listener.waitForEvent("metrics-across", "headline");
+    const [afterA, afterB] = await Promise.all([scrapeApp(a), scrapeApp(b)]);
+    const delta = (after: Samples, before: Samples, key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    expect(delta(afterA, beforeA, "wallet_login_channel_triggers_total")).toBe(1);
+    expect(delta(afterB, beforeB, "wallet_login_channel_triggers_total")).toBe(0);
+    expect(delta(afterA, beforeA, "wallet_login_channel_deliveries_total")).toBe(0);
+    expect(delta(afterB, beforeB, "wallet_login_channel_deliveries_total")).toBe(1);
+    expect(afterA.get('wallet_login_dependency_outage{dependency="redis"}')).toBe(0);
+    const info = [...afterB.keys()].find((key) => key.startsWith("wallet_login_info{"));
+    expect(info).toMatch(/stores="redis"/);
   });
 });
