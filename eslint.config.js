@@ -20,7 +20,7 @@ export default tseslint.config(
   {
     ignores: [
       "node_modules/",
-      ".next/",
+      "**/.next/",
       "dist/",
       ".data/",
       "generated/",

@@ -23,6 +23,7 @@ import type {
   StartedSession,
 } from "../lib/protocol/login";
 import { buildLoginMessage } from "../lib/wallet";
+import { formatSiweMessage } from "../lib/protocol/siwe";
 import { checkBenchSigner, createBenchWallet, signerBackend, type BenchWallet } from "./native-signer";
 import { startLoadWindow } from "./load-window";
 import { countError as countErrorIn, sumErrors, summarize } from "./stats";
@@ -36,6 +37,18 @@ export interface LoginLoadOptions {
   stepTimeoutMs: number;
   /** A bound on each pair's loop besides the clock. */
   maxLoginsPerPair: number;
+  /**
+   * Open loop: start this many logins per second, round robin over the pairs (a pair may hold
+   * several at once), whether or not earlier ones have finished, instead of each pair looping.
+   * The latency then includes any queue the server builds, as a user's would.
+   */
+  ratePerSec?: number;
+  /**
+   * Drive a peer instead of our server: "siwe-next" is bench/peers/siwe-next (the guides' Next
+   * route handlers): GET /api/nonce -> sign an EIP-4361 message -> POST /api/verify (token back).
+   * No browser socket; a login counts when the verify answers with a token.
+   */
+  peer?: "siwe-next";
 }
 
 export interface LoginLoadResult {
@@ -168,7 +181,8 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
 
   // ---- connect every pair's browser socket before the clock starts ----
   interface Pair {
-    socket: ClientSocket;
+    /** null for a peer without sockets. */
+    socket: ClientSocket | null;
     wallet: BenchWallet;
     /** sessionId -> waiter for its `approved` event. */
     waiters: Map<string, { at?: number; code?: string; resolve?: () => void; failed?: string }>;
@@ -203,14 +217,19 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
       });
     });
   const pairs: Pair[] = [];
-  for (let i = 0; i < options.pairs; i += 50) {
+  if (options.peer) {
+    for (let i = 0; i < options.pairs; i++)
+      pairs.push({ socket: null, wallet: createBenchWallet(), waiters: new Map() });
+  }
+  for (let i = 0; i < (options.peer ? 0 : options.pairs); i += 50) {
     const batch = await Promise.all(Array.from({ length: Math.min(50, options.pairs - i) }, connectOne));
     for (const pair of batch) if (pair) pairs.push(pair);
   }
   // The wallets' keep-alive connections, opened while the server is idle.
-  const warm = await Promise.allSettled(Array.from({ length: pairs.length }, () => httpJson("GET", "/api/health")));
+  const warmPath = options.peer ? "/api/nonce" : "/api/health";
+  const warm = await Promise.allSettled(Array.from({ length: pairs.length }, () => httpJson("GET", warmPath)));
   const warmFailures = warm.filter((r) => r.status === "rejected" || r.value.status !== 200).length;
-  if (warmFailures > 0) countError(`GET /api/health before the run failed ${warmFailures} times`);
+  if (warmFailures > 0) countError(`GET ${warmPath} before the run failed ${warmFailures} times`);
 
   const approveToBrowser: number[] = [];
   const postToBrowser: number[] = [];
@@ -242,7 +261,37 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
     }).then(settle);
   }
 
+  /** The peer's login: nonce, sign, verify; the token in the answer is the end. */
+  async function peerLoginOnce(pair: Pair): Promise<void> {
+    const tStart = performance.now();
+    const nonce = await httpJson("GET", "/api/nonce");
+    const nonceValue = (nonce.json as { nonce?: unknown } | undefined)?.nonce;
+    if (nonce.status !== 200 || typeof nonceValue !== "string") throw new StepError(`GET /api/nonce ${nonce.status}`);
+    const message = formatSiweMessage({
+      domain: base.host,
+      address: pair.wallet.address,
+      statement: "Sign in with Ethereum to the peer.",
+      uri: base.origin,
+      version: "1",
+      chainId: 1,
+      nonce: nonceValue,
+      issuedAt: new Date().toISOString(),
+    });
+    const verified = await httpJson("POST", "/api/verify", { message, signature: pair.wallet.signPersonal(message) });
+    const token = (verified.json as { token?: unknown } | undefined)?.token;
+    if (verified.status !== 200 || typeof token !== "string") {
+      throw new StepError(`POST /api/verify ${verified.status} ${errorCodeOf(verified.json)}`);
+    }
+    const tDone = performance.now();
+    loginsTotal++;
+    if (inWindow(tDone)) {
+      logins++;
+      fullLogin.push(tDone - tStart);
+    }
+  }
+
   async function loginOnce(pair: Pair): Promise<void> {
+    if (!pair.socket) return peerLoginOnce(pair);
     const tStart = performance.now();
     const ack = await pair.socket
       .timeout(options.stepTimeoutMs)
@@ -300,9 +349,10 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
   }
 
   const loopDeadline = windowEnd;
+  const isUp = (pair: Pair) => pair.socket === null || pair.socket.connected;
   const hardDeadline = windowEnd + options.drainMs;
   async function runPair(pair: Pair): Promise<void> {
-    for (let i = 0; i < options.maxLoginsPerPair && performance.now() < loopDeadline && pair.socket.connected; i++) {
+    for (let i = 0; i < options.maxLoginsPerPair && performance.now() < loopDeadline && isUp(pair); i++) {
       try {
         await loginOnce(pair);
       } catch (err) {
@@ -311,14 +361,43 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
         );
       }
     }
-    if (!pair.socket.connected) countError("socket disconnected");
+    if (!isUp(pair)) countError("socket disconnected");
+  }
+
+  /** See LoginLoadOptions.ratePerSec. In flight at once: at most 8 per pair (more are counted as skipped). */
+  async function runOpenLoop(rate: number): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    const interval = 1000 / rate;
+    let next = performance.now();
+    for (let i = 0; performance.now() < loopDeadline; i++) {
+      const pair = pairs[i % pairs.length];
+      if (!pair) break;
+      if (inFlight.size >= pairs.length * 8 || !isUp(pair)) {
+        countError(isUp(pair) ? "open loop: login skipped, too many in flight" : "socket disconnected");
+      } else {
+        const login: Promise<void> = loginOnce(pair)
+          .catch((err: unknown) =>
+            countError(
+              err instanceof StepError
+                ? err.message
+                : `unexpected: ${err instanceof Error ? err.message : String(err)}`,
+            ),
+          )
+          .finally(() => inFlight.delete(login));
+        inFlight.add(login);
+      }
+      next += interval;
+      const wait = next - performance.now();
+      if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    await Promise.all(inFlight);
   }
 
   // The parent (bench/logins.ts) reads the server's CPU and profiles it over the same window.
   const measured = startLoadWindow(options);
   let drainTimer: NodeJS.Timeout | undefined;
   const drained = await Promise.race([
-    Promise.all(pairs.map(runPair)).then(() => true),
+    (options.ratePerSec ? runOpenLoop(options.ratePerSec) : Promise.all(pairs.map(runPair))).then(() => true),
     new Promise<boolean>((resolve) => {
       drainTimer = setTimeout(() => resolve(false), Math.max(0, hardDeadline - performance.now()));
     }),
@@ -326,7 +405,7 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
   clearTimeout(drainTimer);
   measured.stop();
   if (!drained) countError("logins still in flight at the drain deadline");
-  for (const pair of pairs) pair.socket.disconnect();
+  for (const pair of pairs) pair.socket?.disconnect();
   agent.destroy();
 
   const errorCount = sumErrors(errors);

@@ -17,7 +17,8 @@ import { formatProfileSummary } from "./profile-summary";
 import type { BenchSection, SectionContext, SectionReport } from "./section";
 import { SECTIONS } from "./sections/index";
 import { ROOT, killAllChildren, removeTempDirs } from "./server-process";
-import { formatTable } from "./table";
+import { formatTable, type Row } from "./table";
+import { renderSectionChart } from "./chart";
 import { TARGETS } from "./targets";
 
 const RESULTS_DIR = path.join(ROOT, "bench", "results");
@@ -91,6 +92,10 @@ async function main(): Promise<boolean> {
   };
   const jsonPath = path.join(RESULTS_DIR, "latest.json");
   await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  const charts = await writeCharts(
+    rows,
+    reports.flatMap((r) => r.charts ?? []),
+  );
 
   const notes = reports.flatMap((r) => r.notes ?? []);
   notes.push(
@@ -103,8 +108,26 @@ async function main(): Promise<boolean> {
   }
   for (const [section, message] of Object.entries(failures)) output.push(`\nFAILED ${section}: ${message}`);
   output.push(`\nJSON: ${path.relative(ROOT, jsonPath)}`);
+  if (charts.length > 0) output.push(`charts: ${charts.map((file) => path.relative(ROOT, file)).join(", ")}`);
   console.log(output.join("\n"));
   return Object.keys(failures).length === 0;
+}
+
+/** One SVG per section with ratios (bench/chart.ts), and the sections' own charts, in bench/results/charts. */
+async function writeCharts(rows: Row[], extra: Array<{ name: string; svg: string }>): Promise<string[]> {
+  const dir = path.join(RESULTS_DIR, "charts");
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  const charts = [...new Set(rows.map((row) => row.section))].flatMap((section) => {
+    const svg = renderSectionChart(section, rows);
+    return svg ? [{ name: section, svg }] : [];
+  });
+  for (const { name, svg } of [...charts, ...extra]) {
+    const file = path.join(dir, `${name}.svg`);
+    await writeFile(file, `${svg}\n`);
+    written.push(file);
+  }
+  return written;
 }
 
 const watchdog = setTimeout(() => {

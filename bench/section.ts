@@ -27,6 +27,8 @@ export interface SectionReport {
   notes?: string[];
   /** CPU profile summaries printed after the notes, by what they cover. */
   profiles?: Array<{ title: string; summary: ProfileSummary }>;
+  /** SVG charts of its own (bench/chart.ts), written as bench/results/charts/<name>.svg. */
+  charts?: Array<{ name: string; svg: string }>;
   /** Failures other than the section's own (a section that throws fails under its name). */
   failures?: Record<string, string>;
 }

@@ -9,4 +9,10 @@ export const TARGETS = {
   channelsSteadyP99Ms: 5,
   /** Node CPU per login on PostgreSQL + Redis over the same on SQLite + memory (issue 15 item 1). */
   productionNodeCpuVsSqlite: 2,
+  /** Wallet POST sent -> browser login:state, open loop at half the measured capacity (issue 15 item 5). */
+  loginLatencyHalfLoadP99Ms: 20,
+  /** Our complete logins/s over the guides' siwe + Prisma + jose Next route handler (issue 15 item 5). */
+  loginsVsSiwePeer: 4,
+  /** JS heap after the soak's idle phase over the same after its warm-up (issue 15 item 6). */
+  soakHeapAfterIdleVsWarmup: 1.1,
 } as const;

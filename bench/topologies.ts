@@ -52,6 +52,8 @@ export interface TopologyResult {
   cpuMsPerLogin: { nodes: number; postgres: number; redis: number; balancer: number };
   /** Cores used over the window, by the same groups. */
   cpuCores: { nodes: number; postgres: number; redis: number; balancer: number };
+  /** The same server again, open loop at half the logins/s it just completed (the latency figure). */
+  halfLoad?: { ratePerSec: number; logins: LoginLoadResult };
 }
 
 export type TopologyOutcome = TopologyResult | { name: TopologyName; label: string; skipped: string };
@@ -195,7 +197,7 @@ interface Processes {
   balancer: number[];
 }
 
-async function measureLogins(
+export async function measureLogins(
   url: string,
   load: Omit<LoginLoadOptions, "url">,
   processes: Processes,
@@ -255,6 +257,19 @@ async function measureLogins(
   };
 }
 
+/** Open loop at half of `capacity` logins/s on the same server: the login latency at a load it carries. */
+async function measureHalfLoad(url: string, load: Omit<LoginLoadOptions, "url">, capacity: number) {
+  const ratePerSec = Math.max(1, Math.round(capacity / 2));
+  const logins = await runGeneratorProcess<LoginLoadResult>({
+    label: "login load generator (open loop)",
+    script: LOAD_SCRIPT,
+    args: [JSON.stringify({ ...load, url, ratePerSec })],
+    budgetMs: load.warmupMs + load.durationMs + load.drainMs + 60_000,
+    onWindow: () => {},
+  });
+  return { ratePerSec, logins };
+}
+
 function nodeEnv(port: number, dataDir: string, extra: Record<string, string>): Record<string, string> {
   return { ...appServerEnv(port, dataDir, { apiOnly: true }), ...extra };
 }
@@ -293,7 +308,9 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
         redis: [],
         balancer: [],
       });
-      outcomes.push({ name: "sqlite-memory", label: TOPOLOGY_LABELS["sqlite-memory"], ...measured });
+      log(`${TOPOLOGY_LABELS["sqlite-memory"]}: open loop at half of ${measured.logins.loginsPerSec}/s...`);
+      const halfLoad = await measureHalfLoad(server.url, options.load, measured.logins.loginsPerSec);
+      outcomes.push({ name: "sqlite-memory", label: TOPOLOGY_LABELS["sqlite-memory"], ...measured, halfLoad });
     } finally {
       await server.stop();
     }
@@ -331,7 +348,9 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
           { nodes: [server.pid], postgres: database.backendPids, redis: [redis.pid], balancer: [] },
           options.cpuProfilePath ? { server, path: options.cpuProfilePath } : undefined,
         );
-        outcomes.push({ name: "postgres-redis", label: TOPOLOGY_LABELS["postgres-redis"], ...measured });
+        log(`${TOPOLOGY_LABELS["postgres-redis"]}: open loop at half of ${measured.logins.loginsPerSec}/s...`);
+        const halfLoad = await measureHalfLoad(server.url, options.load, measured.logins.loginsPerSec);
+        outcomes.push({ name: "postgres-redis", label: TOPOLOGY_LABELS["postgres-redis"], ...measured, halfLoad });
       } catch (err) {
         skip("postgres-redis", `failed: ${err instanceof Error ? err.message : String(err)}`);
       } finally {

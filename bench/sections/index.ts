@@ -12,4 +12,5 @@ export const SECTIONS: ReadonlyArray<() => Promise<BenchSection>> = [
   () => import("./production"),
   () => import("./memory"),
   () => import("./channels"),
+  () => import("./soak"),
 ];
