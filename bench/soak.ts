@@ -55,7 +55,7 @@ export async function benchSoak(options: SoakOptions): Promise<SoakResult> {
   const server = await startServer({
     name: "soak node (SQLite + memory)",
     script: "server/index.ts",
-    healthPath: "/api/health",
+    isApp: true,
     env: (port) => ({ ...appServerEnv(port, dataDir, { apiOnly: true }), LOGIN_TTL_SECONDS: "60" }),
   });
   try {

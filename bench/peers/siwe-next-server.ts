@@ -55,7 +55,12 @@ async function main() {
   const handle = app.getRequestHandler();
   const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 5_000;
-  server.listen(port, host);
+  server.listen(port, host, () => {
+    // The bench's harness waits for this message (test/support/server-process.ts).
+    const address = server.address();
+    const bound = typeof address === "object" && address ? address.port : port;
+    process.send?.({ type: "listening", url: `http://${host}:${bound}` });
+  });
   process.on("SIGTERM", () => {
     server.close();
     server.closeAllConnections();
