@@ -18,7 +18,8 @@ export async function POST(request) {
   try {
     const message = new SiweMessage(body.message);
     const expiresAt = peer.nonces.get(message.nonce);
-    if (!expiresAt || expiresAt < Date.now()) return Response.json({ error: { code: "invalid_nonce" } }, { status: 422 });
+    if (!expiresAt || expiresAt < Date.now())
+      return Response.json({ error: { code: "invalid_nonce" } }, { status: 422 });
     peer.nonces.delete(message.nonce);
     ({ data: fields } = await message.verify({ signature: body.signature, domain: peer.domain, nonce: message.nonce }));
   } catch {
