@@ -2,7 +2,10 @@ import { loadConfig, ConfigError } from "./config";
 import { createLogger } from "./logger";
 import { startApp } from "./app";
 
-/** Entry: `node --import tsx server/index.ts`. One process, one PID; SIGTERM/SIGINT close it cleanly. */
+/**
+ * Entry: `npm start` runs its compiled form (dist/server/index.js, scripts/build-server.mjs),
+ * `npm run dev` this file through tsx. One process, one PID; SIGTERM/SIGINT close it cleanly.
+ */
 async function main() {
   let config;
   try {
