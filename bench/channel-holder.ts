@@ -19,7 +19,7 @@
  *   last ack. `presence-count` answers how many presence notices its sockets received so far.
  * - `close`: answers `closed` with its errors (unexpected disconnects included) and exits.
  */
-import { signChannelAuth } from "../lib/sdk/realtime-server";
+import { signChannelAuth } from "../lib/sdk/node";
 import { MiniSocket, nowMs } from "./ws-client";
 import { countError } from "./stats";
 

@@ -51,7 +51,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { Agent, request } from "node:http";
 import path from "node:path";
 import { createLoginClient } from "../lib/client/login-client";
-import { RealtimeServer, signChannelAuth, signRequestParams } from "../lib/sdk/realtime-server";
+import { RealtimeServer, signChannelAuth, signRequestParams } from "../lib/sdk/node";
 import { approveLogin, createWalletKey, fetchLoginRequest } from "../lib/wallet";
 import type { HolderCommand, HolderMessage, HolderOptions } from "./channel-holder";
 import { measureThroughput, type ThroughputResult } from "./http-throughput";

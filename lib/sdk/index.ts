@@ -1,3 +1,6 @@
-/** The SDKs a partner's server uses: channels (Pusher-compatible REST) and signed data fetches. */
-export * from "./realtime-server";
+/**
+ * The isomorphic SDKs: signed data fetches and the browser's channels client. The Node-only
+ * server SDK (channels REST API, Pusher signing) is lib/sdk/node.
+ */
 export * from "./data-client";
+export * from "./channels-client";

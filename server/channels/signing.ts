@@ -1,6 +1,6 @@
 /*
- * Pusher-compatible signing (docs/protocol.md section 2), byte for byte what the official
- * Pusher server SDKs compute.
+ * Checking Pusher-compatible signatures (docs/protocol.md section 2). The signing itself is
+ * lib/sdk/node/pusher-signing.ts, shared with the server SDK.
  *
  * Rules:
  * - Channel auth is `<APP_KEY>:<hex HMAC-SHA256(APP_SECRET, S)>` with S =
@@ -15,39 +15,25 @@
  * - Every comparison of a signature, key or digest is constant time. The secret never
  *   reaches a log, an error message or a response.
  */
-import { createHash, createHmac } from "node:crypto";
 import { CHANNEL_LIMITS } from "../../lib/protocol/channels";
+import {
+  AUTH_VERSION,
+  buildStringToSign,
+  md5Hex,
+  signChannelAuth,
+  signHmacSha256Hex,
+  signRequestParams,
+  type SignRequestInput,
+} from "../../lib/sdk/node/pusher-signing";
 import { timingSafeEqualString } from "../crypto/random";
+
+export { buildStringToSign, md5Hex, signChannelAuth } from "../../lib/sdk/node/pusher-signing";
 
 export interface AppCredentials {
   appId: string;
   /** Public: it prefixes every channel auth and is REST's auth_key. */
   key: string;
   secret: string;
-}
-
-export const AUTH_VERSION = "1.0";
-
-export function signHmacSha256Hex(secret: string, text: string): string {
-  return createHmac("sha256", secret).update(text, "utf8").digest("hex");
-}
-
-export function md5Hex(body: string | Uint8Array): string {
-  const hash = createHash("md5");
-  if (typeof body === "string") hash.update(body, "utf8");
-  else hash.update(body);
-  return hash.digest("hex");
-}
-
-/** `<key>:<signature>` for a socket on a channel; `channelData` is signed as given. */
-export function signChannelAuth(
-  credentials: AppCredentials,
-  socketId: string,
-  channel: string,
-  channelData?: string,
-): string {
-  const text = channelData === undefined ? `${socketId}:${channel}` : `${socketId}:${channel}:${channelData}`;
-  return `${credentials.key}:${signHmacSha256Hex(credentials.secret, text)}`;
 }
 
 /** Whether `auth` is what this app signs for exactly this socket, channel and channel_data. */
@@ -60,34 +46,13 @@ export function verifyChannelAuth(
   return timingSafeEqualString(expected, input.auth);
 }
 
-/** `METHOD\n<path>\n<k=v&...>`: keys lowercased and sorted, values as they are. */
-export function buildStringToSign(method: string, path: string, params: ReadonlyMap<string, string>): string {
-  const query = [...params.entries()]
-    .filter(([key]) => key !== "auth_signature")
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => `${key}=${value}`)
-    .join("&");
-  return `${method.toUpperCase()}\n${path}\n${query}`;
-}
-
 /**
  * The query parameters of a signed REST request (what a client SDK sends), including
- * auth_signature. `timestamp` is seconds since the epoch; `params` are the request's
- * own parameters (e.g. info, filter_by_prefix).
+ * auth_signature: the SDK's signing, with parameter keys lowercased as this server reads them.
  */
-export function signRestRequest(
-  credentials: AppCredentials,
-  request: { method: string; path: string; params?: Record<string, string>; body?: string; timestamp: number },
-): Record<string, string> {
-  const params = new Map<string, string>([
-    ["auth_key", credentials.key],
-    ["auth_timestamp", String(Math.floor(request.timestamp))],
-    ["auth_version", AUTH_VERSION],
-  ]);
-  if (request.body) params.set("body_md5", md5Hex(request.body));
-  for (const [key, value] of Object.entries(request.params ?? {})) params.set(key.toLowerCase(), value);
-  const signature = signHmacSha256Hex(credentials.secret, buildStringToSign(request.method, request.path, params));
-  return { ...Object.fromEntries(params), auth_signature: signature };
+export function signRestRequest(credentials: AppCredentials, request: SignRequestInput): Record<string, string> {
+  const params = Object.entries(request.params ?? {}).map(([key, value]) => [key.toLowerCase(), value] as const);
+  return signRequestParams(credentials, { ...request, params: Object.fromEntries(params) });
 }
 
 export type RestAuthFailure = "invalid_auth" | "invalid_timestamp";

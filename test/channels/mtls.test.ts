@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RealtimeApiError, RealtimeServer, type RealtimeMtlsOptions } from "../../lib/sdk";
+import { RealtimeApiError, RealtimeServer, type RealtimeMtlsOptions } from "../../lib/sdk/node";
 import type { AppCredentials } from "../../server/channels/signing";
 import { startTestApp, type TestApp } from "../support/start-test-app";
 import { connectChannelClient, type ChannelClient } from "./helpers";

@@ -1,10 +1,10 @@
 /**
- * lib/sdk/realtime-server.ts against a real app: triggers reach subscribed sockets,
+ * lib/sdk/node/realtime-server.ts against a real app: triggers reach subscribed sockets,
  * batches, channel listings, presence users, terminating a user's connections, channel
  * auth the server accepts, and the server's errors as RealtimeApiError.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RealtimeApiError, RealtimeServer } from "../../lib/sdk";
+import { RealtimeApiError, RealtimeServer } from "../../lib/sdk/node";
 import type { AppCredentials } from "../../server/channels/signing";
 import { startTestApp, type TestApp } from "../support/start-test-app";
 import { connectChannelClient, type ChannelClient } from "./helpers";

@@ -5,18 +5,15 @@
  * official `pusher` package's (`createSignedQueryString`, `authorizeChannel`).
  *
  * Rules:
- * - REST query: auth_key, auth_timestamp (seconds), auth_version=1.0, body_md5 (hex MD5
- *   of the JSON body, when there is one), the call's own parameters, and auth_signature
- *   = hex HMAC-SHA256(secret, `METHOD\n<path>\n<k=v&...>`): keys sorted, values as they
- *   are. On the wire each value is URL-encoded; the server signs the decoded values.
+ * - Requests are signed by ./pusher-signing.ts. On the wire each query value is
+ *   URL-encoded; the server signs the decoded values.
  * - With `mtls.enabled` the endpoint must be https and every request presents the client
  *   certificate; `cert`, `key` and `ca` take PEM text or a file path.
  * - Every failure is a RealtimeApiError: the server's `{error: {code, message}}` with its
  *   status, `network_error` (status 0) when nothing answered, `invalid_response` when
  *   the answer is not the protocol's. The secret never reaches an error or a header.
- * - Node only (node:crypto, node:http, node:https, node:fs); no server/ imports.
+ * - Node only (node:http, node:https, node:fs; signing in ./pusher-signing.ts); no server/ imports.
  */
-import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
@@ -31,11 +28,10 @@ import {
   type ChannelsResponse,
   type ChannelUsersResponse,
   type PresenceChannelData,
-} from "../protocol/channels";
+} from "../../protocol/channels";
+import { signChannelAuth, signRequestParams, type SigningCredentials } from "./pusher-signing";
 
-export const AUTH_VERSION = "1.0";
 export const DEFAULT_TIMEOUT_MS = 10_000;
-const RESERVED_QUERY_KEYS = new Set(["auth_key", "auth_timestamp", "auth_version", "auth_signature", "body_md5"]);
 
 /** The server's codes, plus `network_error` (no answer) and `invalid_response`. */
 export class RealtimeApiError extends Error {
@@ -94,69 +90,6 @@ export interface ChannelAuth {
   channel_data?: string;
 }
 
-export interface SignRequestInput {
-  method: string;
-  /** The full path, e.g. /apps/123/events */
-  path: string;
-  params?: Record<string, string>;
-  /** The exact body text sent. */
-  body?: string;
-  /** Seconds since the epoch. */
-  timestamp: number;
-}
-
-export function signHmacSha256Hex(secret: string, text: string): string {
-  return createHmac("sha256", secret).update(text, "utf8").digest("hex");
-}
-
-export function md5Hex(text: string): string {
-  return createHash("md5").update(text, "utf8").digest("hex");
-}
-
-/** Pusher's order: keys sorted by code unit, `key=value`, values not escaped. */
-function joinSorted(params: Record<string, string>): string {
-  return Object.keys(params)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    .map((key) => `${key}=${params[key]}`)
-    .join("&");
-}
-
-/** Every query parameter of a signed request, auth_signature last. */
-export function signRequestParams(
-  credentials: { key: string; secret: string },
-  request: SignRequestInput,
-): Record<string, string> {
-  const params: Record<string, string> = {
-    auth_key: credentials.key,
-    auth_timestamp: String(Math.floor(request.timestamp)),
-    auth_version: AUTH_VERSION,
-  };
-  if (request.body) params.body_md5 = md5Hex(request.body);
-  for (const [key, value] of Object.entries(request.params ?? {})) {
-    if (RESERVED_QUERY_KEYS.has(key)) throw new TypeError(`${key} is set by the signing and cannot be a parameter`);
-    params[key] = value;
-  }
-  const text = `${request.method.toUpperCase()}\n${request.path}\n${joinSorted(params)}`;
-  return { ...params, auth_signature: signHmacSha256Hex(credentials.secret, text) };
-}
-
-/** The query string exactly as the official `pusher` package's createSignedQueryString builds it. */
-export function createSignedQueryString(credentials: { key: string; secret: string }, request: SignRequestInput) {
-  const { auth_signature: signature, ...params } = signRequestParams(credentials, request);
-  return `${joinSorted(params)}&auth_signature=${signature}`;
-}
-
-/** `<key>:<hex HMAC-SHA256(secret, socket_id:channel[:channel_data])>`, as Pusher's authorizeChannel. */
-export function signChannelAuth(
-  credentials: { key: string; secret: string },
-  socketId: string,
-  channel: string,
-  channelData?: string,
-): string {
-  const text = channelData === undefined ? `${socketId}:${channel}` : `${socketId}:${channel}:${channelData}`;
-  return `${credentials.key}:${signHmacSha256Hex(credentials.secret, text)}`;
-}
-
 /** PEM text as it is (`\n` escapes, as env files carry it, become newlines), or a file's contents. */
 export function readPemOrFile(value: string): string {
   if (value.includes("-----BEGIN")) return value.replace(/\\n/g, "\n");
@@ -192,7 +125,7 @@ export class RealtimeServer {
   private readonly agent: HttpsAgent | undefined;
   private readonly timeoutMs: number;
   private readonly now: () => number;
-  private readonly credentials: { key: string; secret: string };
+  private readonly credentials: SigningCredentials;
 
   constructor(
     readonly appId: string,

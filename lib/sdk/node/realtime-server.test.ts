@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Pusher from "pusher";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { RealtimeApiError, RealtimeServer, createSignedQueryString, readPemOrFile } from "./realtime-server";
+import { RealtimeApiError, RealtimeServer, readPemOrFile } from "./realtime-server";
+import { createSignedQueryString } from "./pusher-signing";
 
 const credentials = { appId: "4242", key: "app-key-1", secret: "s3cr3t-value" };
 const NOW_MS = Date.UTC(2030, 0, 1, 12, 0, 0, 700);
