@@ -34,6 +34,12 @@ import { createMetrics, type MetricsSources } from "./metrics/metrics";
 import { createGuardedMetricsHandler, METRICS_PATH, startMetricsServer } from "./metrics/metrics-endpoint";
 import { countChannelDeliveries } from "./metrics/socket-deliveries";
 import { createRequestIds } from "./http/request-id";
+import { PROBE_TIMEOUT_MS, createAvailability } from "./availability";
+import { createDatabaseProbe } from "./db/probe";
+import { loginRoom } from "./realtime/emit";
+
+/** How long a SIGTERM waits for in-flight HTTP requests before cutting them. */
+export const DRAIN_TIMEOUT_MS = 5_000;
 
 export interface RunningApp {
   ctx: AppContext;
@@ -48,6 +54,8 @@ export interface RunningApp {
 
 export interface StartOptions {
   log?: Logger;
+  /** In-flight requests get this long to finish on close() (default DRAIN_TIMEOUT_MS). */
+  drainTimeoutMs?: number;
   /** Serve pages with Next (default true); API-only processes skip it. */
   withPages?: boolean;
 }
@@ -68,10 +76,20 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   const requestIds = createRequestIds(log, config.trustedProxies);
   const metrics = createMetrics({ dependencies: config.redisUrl ? ["database", "redis"] : ["database"] });
   try {
+    const availability = createAvailability({
+      log,
+      onFailure: (dependency) => metrics.noteDependencyError(dependency),
+    });
+    cleanups.push(() => availability.close());
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     await migrateDatabase({ url: config.databaseUrl, log: (msg) => log.info(msg) });
     const database = await createDb({ url: config.databaseUrl });
     cleanups.push(() => database.close());
+    const databaseProbe = createDatabaseProbe(config.databaseUrl, database.prisma, PROBE_TIMEOUT_MS);
+    cleanups.push(() => databaseProbe.close());
+    availability.addProbe({ dependency: "database", check: () => databaseProbe.check() });
+    // Opened now, so the first GET /api/ready does not pay for the connection.
+    await databaseProbe.check().catch(() => {});
     const loginWrites = createLoginWrites({
       url: config.databaseUrl,
       prisma: database.prisma,
@@ -82,12 +100,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     });
     cleanups.push(() => loginWrites.close());
     log.info({ loginWrites: loginWrites.kind }, `login writes: ${loginWrites.kind}`);
-    const stores = await createStores({
-      redisUrl: config.redisUrl,
-      prefix: config.redisPrefix,
-      onRedisError: () => metrics.noteDependencyError("redis"),
-    });
+    const onRedisError = (err: Error) => availability.reportDown("redis", err);
+    const stores = await createStores({ redisUrl: config.redisUrl, prefix: config.redisPrefix, onRedisError });
     cleanups.push(() => stores.close());
+    if (stores.kind === "redis") availability.addProbe({ dependency: "redis", check: () => stores.ping() });
     const verifier = await createSignatureVerifier(config.cryptoBackend);
     log.info(
       { backend: verifier.backend, keccak: keccakBackend },
@@ -111,7 +127,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     log.info({ attestors: [...attestors.keys()] }, "verifiable claims: trusted attestors");
 
     const httpServer = createServer();
-    const sockets = await createSocketServer(httpServer, config, log, requestIds.generate);
+    const sockets = await createSocketServer(httpServer, config, log, requestIds.generate, onRedisError);
     cleanups.push(() => sockets.close());
     const io = sockets.io;
 
@@ -140,6 +156,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       },
       scheduleExpiry: (sessionId, at) => expiryTimers.schedule(sessionId, at),
       metrics,
+      readStoreEpoch: () => stores.readEpoch(),
     });
 
     // Closes after sockets.close() (which runs first) and before the stores.
@@ -150,7 +167,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       maxPresenceMembers: config.channels.presenceMaxMembers,
       maxChannelsPerSocket: CHANNEL_LIMITS.maxChannelsPerSocket,
       notify: (notice) => emitPresenceNotice(io, notice),
-      onLeaseLost: () => io.local.disconnectSockets(true),
+      // Their clients reconnect by themselves (a transport close, not a server disconnect) and
+      // subscribe again, which gives them a fresh presence snapshot.
+      onPresenceLost: (socketIds) => {
+        const wanted = new Set(socketIds);
+        for (const socket of io.of("/").sockets.values()) {
+          if (wanted.has(socket.data.socketId)) socket.conn.close();
+        }
+      },
     });
     await channels.start();
     cleanups.push(() => channels.close());
@@ -164,6 +188,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         login_writes: loginWrites.kind,
       }),
       countOpenSockets: () => io.engine.clientsCount,
+      isDependencyDown: (dependency) => availability.isDown(dependency),
       countSubscriptions: () => channels.countLocalSubscriptions(),
       countPresenceMembers: async () => {
         const presence = await stores.presence.listChannels(PRESENCE_CHANNEL_PREFIX);
@@ -171,6 +196,18 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       },
     } satisfies MetricsSources);
     countChannelDeliveries(io, (sockets) => metrics.noteDeliveries(sockets));
+    // Redis came back without our records: the browsers of the logins it forgot hear `expired`.
+    stores.onReset((epoch) => {
+      log.warn({ event: "store_reset", epoch }, "the store came back without its records; ending forgotten logins");
+      void channels.runTick();
+      const prefix = loginRoom("");
+      for (const room of io.of("/").adapter.rooms.keys()) {
+        if (!room.startsWith(prefix)) continue;
+        login
+          .endIfForgotten(room.slice(prefix.length))
+          .catch((err: unknown) => log.debug({ err }, "ending a forgotten login failed"));
+      }
+    });
 
     const ctx: AppContext = {
       config,
@@ -186,6 +223,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       channelCredentials,
       metrics,
       requestIds,
+      availability,
     };
     registerConnectionLimit(ctx);
     registerLoginHandlers(ctx);
@@ -224,7 +262,16 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     });
 
     const guardedMetrics = createGuardedMetricsHandler(metrics, config.metrics.token, log);
+    let inFlight = 0;
+    let onIdle: (() => void) | undefined;
     httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      inFlight++;
+      res.once("close", () => {
+        inFlight--;
+        if (inFlight === 0) onIdle?.();
+      });
+      // Draining: this answer is the connection's last (the balancer opens a new one elsewhere).
+      if (availability.isDraining) res.setHeader("Connection", "close");
       // engine.io's own request listener answers these; answering again would throw.
       if (isSocketIoPath(req.url)) return;
       try {
@@ -263,11 +310,28 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       httpServer.once("error", reject);
       httpServer.listen(config.port, config.host, () => resolve());
     });
-    // Runs first on close: io.close() ends the websockets with "transport close" (clients
-    // reconnect, to another node if there is one) and closes the HTTP server with them.
+    // Runs first on close, the drain: readiness answers 503 at once, the listener stops accepting,
+    // requests under way get up to drainTimeoutMs, then io.close() ends the websockets with
+    // "transport close" (clients reconnect, to another node if there is one), and only then the
+    // channels, stores and database close (the cleanups pushed before this one).
+    const drainTimeoutMs = options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
     cleanups.push(async () => {
+      availability.startDraining();
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      if (inFlight > 0) {
+        log.info({ inFlight }, "draining: waiting for requests under way");
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, drainTimeoutMs);
+          onIdle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
       await sockets.close();
       httpServer.closeAllConnections();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
     });
     let mtlsUrl: string | undefined;
     if (config.apiMtls) {

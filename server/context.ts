@@ -11,6 +11,7 @@ import type { ChannelService } from "./channels/channel-service";
 import type { AppCredentials } from "./channels/signing";
 import type { AppMetrics } from "./metrics/metrics";
 import type { RequestIds } from "./http/request-id";
+import type { Availability } from "./availability";
 
 /**
  * The one AppContext. Next bundles app/ apart from server/index.ts, so a module-level
@@ -37,4 +38,6 @@ export interface AppContext {
   metrics: AppMetrics;
   /** Each HTTP request's id (X-Request-Id) and its logger (server/http/request-id.ts). */
   requestIds: RequestIds;
+  /** Which dependencies answer, readiness, draining (server/availability.ts). */
+  availability: Availability;
 }

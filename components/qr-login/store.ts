@@ -14,6 +14,9 @@
  * - An expired code is replaced automatically `maxAutoRestarts` times (default once)
  *   since the user last pressed a button; after that the user asks for a new one.
  * - Nothing leaves `signed-in`, and `onLogin` is called exactly once.
+ * - A start answered `unavailable` (the server's Redis is away) is asked again after a
+ *   pause while the widget shows `connecting`; a login the server forgot (Redis came back
+ *   empty) arrives as `expired` and is replaced like an expired code.
  */
 import { createStore } from "zustand/vanilla";
 import type { StoreApi } from "zustand/vanilla";
@@ -105,7 +108,9 @@ const OPEN_STATUSES: ReadonlySet<QrLoginStatus> = new Set(["waiting", "scanned",
 const RESTARTABLE_STATUSES: ReadonlySet<QrLoginStatus> = new Set(["denied", "expired", "cancelled", "error"]);
 const CANCELLABLE_STATUSES: ReadonlySet<QrLoginStatus> = new Set(["connecting", "waiting", "scanned", "offline"]);
 // Failures that a returning connection may cure, so the store tries again by itself.
-const RETRY_ON_RECONNECT: ReadonlySet<string> = new Set(["timeout", "network_error"]);
+const RETRY_ON_RECONNECT: ReadonlySet<string> = new Set(["timeout", "network_error", "unavailable"]);
+// The server is up but its store is not (503 `unavailable`): asked again after this pause.
+const UNAVAILABLE_RETRY_MS = 2_000;
 // Resume refusals meaning the server no longer has the session (e.g. a restarted node without Redis).
 const LOST_SESSION_CODES: ReadonlySet<string> = new Set(["session_not_found", "session_expired"]);
 
@@ -237,7 +242,16 @@ export function createQrLoginStore(deps: QrLoginStoreDeps): QrLoginStore {
         const requiredClaims = deps.getRequiredClaims?.();
         session = await active.start(requiredClaims?.length ? { requiredClaims: [...requiredClaims] } : {});
       } catch (error) {
-        if (thisRun === run) fail(toQrLoginError(error));
+        if (thisRun !== run) return;
+        const failure = toQrLoginError(error);
+        if (failure.code === "unavailable") {
+          // Still "connecting" to the user: a code follows once the server's store answers again.
+          setTimeout(() => {
+            if (thisRun === run) beginSession();
+          }, UNAVAILABLE_RETRY_MS);
+          return;
+        }
+        fail(failure);
         return;
       }
       if (thisRun !== run) {

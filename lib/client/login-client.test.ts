@@ -48,6 +48,8 @@ function startFakeServer() {
   const sessions = new Map<string, FakeSession>();
   const sockets = new Set<ServerSocket>();
   const redeemBodies: unknown[] = [];
+  /** How many resumes to answer `unavailable` (the server's Redis away) before answering. */
+  const control = { unavailableResumes: 0 };
   let nextId = 0;
 
   io.on("connection", (socket) => {
@@ -77,6 +79,11 @@ function startFakeServer() {
       });
     });
     socket.on("login:resume", ({ sessionId, browserSecret }, ack) => {
+      if (control.unavailableResumes > 0) {
+        control.unavailableResumes--;
+        ack({ ok: false, error: { code: "unavailable", message: "store away" } });
+        return;
+      }
       const session = sessions.get(sessionId);
       if (session === undefined || browserSecret !== BROWSER_SECRET) {
         ack({ ok: false, error: { code: "session_not_found", message: "no such session" } });
@@ -115,6 +122,11 @@ function startFakeServer() {
 
   const forget = (sessionId: string) => sessions.delete(sessionId);
 
+  /** A server-side disconnect of every socket (`io server disconnect` at the client). */
+  const disconnectAll = () => {
+    for (const socket of sockets) socket.disconnect(true);
+  };
+
   /** Whether a live socket follows the session, i.e. started or resumed it on this connection. */
   const isFollowed = (sessionId: string) => [...(sessions.get(sessionId)?.holders ?? [])].some((s) => s.connected);
 
@@ -125,11 +137,13 @@ function startFakeServer() {
     dropConnections: () => void;
     isFollowed: typeof isFollowed;
     forget: typeof forget;
+    disconnectAll: typeof disconnectAll;
+    control: typeof control;
     redeemBodies: unknown[];
   }>((resolve) => {
     httpServer.listen(0, "127.0.0.1", () => {
       const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-      resolve({ io, url, transition, dropConnections, isFollowed, forget, redeemBodies });
+      resolve({ io, url, transition, dropConnections, isFollowed, forget, disconnectAll, control, redeemBodies });
     });
   });
 }
@@ -217,16 +231,45 @@ describe("createLoginClient", () => {
     await expect(scanned).resolves.toMatchObject({ state: "scanned" });
   });
 
-  it("reports a resume the new node refuses, and fails the waits", async () => {
+  it("tries a resume answered unavailable again, on the same connection, until it is answered", async () => {
+    const client = connect();
+    const session = await client.start();
+    const approved = client.waitForState(["approved"], { timeoutMs: 10_000 });
+    server.control.unavailableResumes = 2;
+    server.dropConnections();
+    server.transition(session.sessionId, "approved", { silently: true });
+    await expect(approved).resolves.toMatchObject({ state: "approved", code: CODE });
+    expect(server.control.unavailableResumes).toBe(0);
+  });
+
+  it("reconnects by itself after a server-side disconnect while a login is open", async () => {
+    const client = connect();
+    const session = await client.start();
+    const approved = client.waitForState(["approved"], { timeoutMs: 5000 });
+    const disconnected = new Promise((resolve) => client.socket.once("disconnect", resolve));
+    server.disconnectAll();
+    expect(await disconnected).toBe("io server disconnect");
+    server.transition(session.sessionId, "approved", { silently: true });
+    await expect(approved).resolves.toMatchObject({ state: "approved", code: CODE });
+    expect(client.socket.connected).toBe(true);
+  });
+
+  it("ends a login the new node does not know as expired (session_not_found), and fails the waits", async () => {
     const client = connect();
     const session = await client.start();
     const errors: string[] = [];
+    const states: unknown[] = [];
     client.onError((error) => errors.push(error.code));
+    client.onState((event) => states.push(event));
     const approved = client.waitForState(["approved"], { timeoutMs: 5000 });
     server.forget(session.sessionId);
     server.dropConnections();
-    await expectClientError(approved, "session_not_found");
-    expect(errors).toEqual(["session_not_found"]);
+    const error = await expectClientError(approved, "session_not_found");
+    expect(error.event).toEqual({ sessionId: session.sessionId, state: "expired", reason: "session_not_found" });
+    expect(states).toEqual([error.event]);
+    expect(client.getState()).toEqual(error.event);
+    // One end, as a state: the widget replaces the code once, not once per channel.
+    expect(errors).toEqual([]);
   });
 
   it("cancels, and rejects a wait for a state the session can no longer reach", async () => {

@@ -9,6 +9,12 @@
  *   arriving, and a state reached while it was offline comes from the resume's answer.
  * - States only move forward: a late or repeated answer never takes a session back
  *   or delivers the same state twice.
+ * - A login the server has forgotten (its store came back empty: the resume answers
+ *   `session_not_found`) ends here as `expired` with that reason, so no caller waits on it
+ *   forever. A resume answered `unavailable` or not at all is tried again after a pause
+ *   while the connection lasts, and again on the next reconnect.
+ * - A server-side disconnect (`io server disconnect`) during an open login is followed by a
+ *   reconnect of our own: socket.io-client reconnects by itself only after a lost transport.
  */
 import { io } from "socket.io-client";
 import type { ManagerOptions, Socket, SocketOptions } from "socket.io-client";
@@ -90,6 +96,10 @@ export class LoginClientError extends Error {
 }
 
 const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+/** Pauses before a resume is tried again (the last one repeats). */
+const RESUME_RETRY_MS = [500, 1_000, 2_000, 5_000];
+/** Codes after which a resume is worth trying again. */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set(["timeout", "unavailable", "internal_error"]);
 
 // Forward-only order; every end shares the last rank, so one end never replaces another.
 const STATE_RANK: Record<LoginState, number> = {
@@ -124,6 +134,8 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
   let current: LoginStateEvent | undefined;
   let hasConnected = socket.connected;
   let isClosed = false;
+  let resumeRetry: ReturnType<typeof setTimeout> | undefined;
+  let resumeFailures = 0;
 
   function notify<T>(listeners: Set<(value: T) => void>, value: T): void {
     for (const listener of [...listeners]) {
@@ -176,14 +188,44 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
     return status;
   }
 
+  const isOpen = () => !isClosed && session !== undefined && current !== undefined && !isEnded(current.state);
+
+  /** Resumes after a reconnect; see the rules above for what a failure leads to. */
+  function resumeAfterReconnect(): void {
+    clearTimeout(resumeRetry);
+    resumeRetry = undefined;
+    if (!isOpen() || !socket.connected) return;
+    const forSession = session!.sessionId;
+    resume().then(
+      () => {
+        resumeFailures = 0;
+      },
+      (error: unknown) => {
+        if (!isOpen() || session?.sessionId !== forSession) return;
+        const code = error instanceof LoginClientError ? error.code : "internal_error";
+        if (code === "session_not_found") {
+          applyState({ sessionId: forSession, state: "expired", reason: "session_not_found" });
+        } else if (RETRYABLE_CODES.has(code)) {
+          const delay = RESUME_RETRY_MS[Math.min(resumeFailures++, RESUME_RETRY_MS.length - 1)]!;
+          resumeRetry = setTimeout(resumeAfterReconnect, delay);
+        } else if (error instanceof LoginClientError) {
+          notify(errorListeners, error);
+        }
+      },
+    );
+  }
+
   function onConnect(): void {
     const isReconnect = hasConnected;
     hasConnected = true;
-    if (!isReconnect || session === undefined || current === undefined || isEnded(current.state)) return;
-    resume().catch((error: unknown) => {
-      // A lost ack is retried by the next reconnect; a refusal is final and reported.
-      if (error instanceof LoginClientError && error.code !== "timeout") notify(errorListeners, error);
-    });
+    if (isReconnect) resumeAfterReconnect();
+  }
+
+  function onDisconnect(reason: string): void {
+    clearTimeout(resumeRetry);
+    resumeRetry = undefined;
+    // socket.io-client stays offline after a server-side disconnect; an open login needs its end.
+    if (reason === "io server disconnect" && isOpen()) socket.connect();
   }
 
   function onStateEvent(event: LoginStateEvent): void {
@@ -191,6 +233,7 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
   }
 
   socket.on("connect", onConnect);
+  socket.on("disconnect", onDisconnect);
   socket.on("login:state", onStateEvent);
 
   return {
@@ -298,7 +341,9 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
       if (isClosed) return;
       isClosed = true;
       socket.off("connect", onConnect);
+      socket.off("disconnect", onDisconnect);
       socket.off("login:state", onStateEvent);
+      clearTimeout(resumeRetry);
       notify(errorListeners, new LoginClientError("closed", "The login client was closed."));
       stateListeners.clear();
       errorListeners.clear();

@@ -46,6 +46,8 @@ async function startFakeServer() {
   });
   const io = new Server(http, { path: "/socket.io", transports: ["websocket"] });
   const sockets = new Map<string, ServerSocket>();
+  /** How many subscribes to refuse as `unavailable` (the server's Redis away). */
+  const control = { unavailableSubscribes: 0 };
 
   io.on("connection", (socket) => {
     const socketId = `${nextSocket++}.${Math.floor(Math.random() * 1e6)}`;
@@ -69,6 +71,10 @@ async function startFakeServer() {
     socket.on("channel:subscribe", (payload: ChannelSubscribePayload, ack: (res: unknown) => void) => {
       const { channel, auth, channel_data: channelData } = payload;
       const fail = (code: string) => ack({ ok: false, error: { code, message: code } });
+      if (control.unavailableSubscribes > 0) {
+        control.unavailableSubscribes--;
+        return fail("unavailable");
+      }
       if (!channel.startsWith("private-") && !channel.startsWith("presence-")) {
         void socket.join(`ch:${channel}`);
         return ack({ ok: true, channel });
@@ -101,6 +107,7 @@ async function startFakeServer() {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     authRequests,
+    control,
     sockets,
     trigger: (channel: string, event: string, data: string) =>
       io.to(`ch:${channel}`).emit("channel:event", { channel, event, data }),
@@ -141,6 +148,18 @@ describe("createChannelsClient", () => {
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await server.close();
+  });
+
+  it("tries a subscribe refused as unavailable again by itself, on the same connection", async () => {
+    server.control.unavailableSubscribes = 2;
+    const c = client("ann");
+    const sub = c.subscribe("presence-retry");
+    const errors: string[] = [];
+    sub.onError((error) => errors.push(error.code));
+    await waitFor(() => sub.isSubscribed(), 10_000);
+    expect(errors).toEqual(["unavailable", "unavailable"]);
+    expect(ids(sub.members())).toEqual(["ann"]);
+    expect(server.sockets.size).toBe(1);
   });
 
   it("learns the socket id and delivers public channel events, parsed when JSON", async () => {

@@ -11,6 +11,10 @@
  *   when the last subscription handle unsubscribes.
  * - A presence member is one user (the server counts a user with several connections
  *   once); `members()` lists each user id once.
+ * - A subscribe refused for a passing reason (`unavailable`: the server's Redis is away; no
+ *   answer; a network error) is tried again by itself after a pause, while the connection
+ *   lasts, besides on the next reconnect. A server-side disconnect is final (the server's
+ *   REST API terminated the user's connections), as in pusher-js.
  */
 import { io } from "socket.io-client";
 import type { ManagerOptions, Socket, SocketOptions } from "socket.io-client";
@@ -98,12 +102,18 @@ export class ChannelsClientError extends Error {
 }
 
 const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+/** Pauses before a subscribe is tried again (the last one repeats). */
+const RETRY_DELAYS_MS = [500, 1_000, 2_000, 5_000];
+const RETRYABLE_CODES: ReadonlySet<string> = new Set(["unavailable", "timeout", "network_error", "internal_error"]);
 
 interface ChannelState {
   name: string;
   handles: number;
   /** Bumped by every subscribe attempt and by leaving: stale answers are dropped. */
   attempt: number;
+  /** Failed attempts in a row, for the retry pause; the pending retry. */
+  failures: number;
+  retry?: ReturnType<typeof setTimeout>;
   isSubscribed: boolean;
   handlers: Map<string, Set<ChannelEventHandler>>;
   members: Map<string, unknown>;
@@ -149,6 +159,15 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
 
   function fail(state: ChannelState, error: ChannelsClientError): void {
     notify(state.errorListeners, error);
+    if (!RETRYABLE_CODES.has(error.code) || isClosed || channels.get(state.name) !== state) return;
+    clearTimeout(state.retry);
+    const delay = RETRY_DELAYS_MS[Math.min(state.failures++, RETRY_DELAYS_MS.length - 1)]!;
+    const attempt = state.attempt;
+    state.retry = setTimeout(() => {
+      state.retry = undefined;
+      // A reconnect or a leave since then has its own attempt.
+      if (state.attempt === attempt && channels.get(state.name) === state) void subscribeOnServer(state);
+    }, delay);
   }
 
   async function fetchAuth(channel: string, forSocketId: string): Promise<ChannelAuthResponse> {
@@ -220,6 +239,7 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
         return;
       }
       state.isSubscribed = true;
+      state.failures = 0;
       if (ack.presence) {
         const { ids, hash } = ack.presence;
         state.members = new Map(ids.map((id) => [id, Object.hasOwn(hash, id) ? (hash[id] ?? null) : null]));
@@ -278,6 +298,7 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
 
   function leave(state: ChannelState): void {
     channels.delete(state.name);
+    clearTimeout(state.retry);
     state.attempt++;
     state.isSubscribed = false;
     if (socket.connected) socket.emit(CHANNEL_SOCKET_EVENTS.unsubscribe, { channel: state.name });
@@ -291,6 +312,7 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
         name: channel,
         handles: 0,
         attempt: 0,
+        failures: 0,
         isSubscribed: false,
         handlers: new Map(),
         members: new Map(),

@@ -9,6 +9,8 @@
  */
 export class WalletError extends Error {
   override readonly name = "WalletError";
+  /** The server's Retry-After (seconds), when it sent one (429, 503). */
+  retryAfterSeconds?: number;
 
   constructor(
     readonly code: string,

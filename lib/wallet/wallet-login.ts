@@ -11,6 +11,9 @@
  *   come from the wallet.
  * - `approveLogin` does not check the match code against `matchChoices`: the UI
  *   offers only those, and tests need to send a wrong one on purpose.
+ * - A 503 `unavailable` (the server's store is away for a moment) is asked again after its
+ *   Retry-After (1-5 s), UNAVAILABLE_ATTEMPTS times in all. Sending the same answer twice
+ *   is safe: the server takes an answer once, whatever happened to the first try.
  */
 import { z } from "zod";
 import { API_PATHS } from "../protocol/login";
@@ -143,8 +146,22 @@ function postJson(url: string, body: unknown, options: WalletFetchOptions): Prom
 }
 
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const UNAVAILABLE_ATTEMPTS = 3;
 
 async function requestJson(url: string, init: RequestInit, options: WalletFetchOptions): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await requestJsonOnce(url, init, options);
+    } catch (error) {
+      const isRetryable = error instanceof WalletError && error.code === "unavailable" && !options.signal?.aborted;
+      if (!isRetryable || attempt >= UNAVAILABLE_ATTEMPTS) throw error;
+      const seconds = Math.min(5, Math.max(1, error.retryAfterSeconds ?? 1));
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
+  }
+}
+
+async function requestJsonOnce(url: string, init: RequestInit, options: WalletFetchOptions): Promise<unknown> {
   // Called as a plain function: browsers reject fetch invoked as a method of another object.
   const doFetch = options.fetch ?? globalThis.fetch;
   let response: Response;
@@ -157,6 +174,11 @@ async function requestJson(url: string, init: RequestInit, options: WalletFetchO
   const body: unknown = await response.json().catch(() => undefined);
   if (response.ok) return body;
   const error = errorBodySchema.safeParse(body);
-  if (error.success) throw new WalletError(error.data.error.code, error.data.error.message, response.status);
+  if (error.success) {
+    const walletError = new WalletError(error.data.error.code, error.data.error.message, response.status);
+    const retryAfter = Number(response.headers.get("retry-after"));
+    if (Number.isFinite(retryAfter) && retryAfter > 0) walletError.retryAfterSeconds = retryAfter;
+    throw walletError;
+  }
   throw new WalletError("http_error", `The server answered ${response.status}.`, response.status);
 }

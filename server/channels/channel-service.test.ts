@@ -18,7 +18,7 @@ const member = (userId: string) => ({ userId, userInfo: JSON.stringify({ address
 interface Node {
   service: ChannelService;
   notices: PresenceNotice[];
-  leaseLost: number;
+  presenceLost: string[];
 }
 
 const opened: Array<{ close(): Promise<void> }> = [];
@@ -33,7 +33,7 @@ async function openStores(now?: () => number): Promise<Stores> {
 }
 
 async function startNode(store: PresenceStore, overrides: { maxChannelsPerSocket?: number } = {}) {
-  const node: Node = { notices: [], leaseLost: 0, service: undefined as unknown as ChannelService };
+  const node: Node = { notices: [], presenceLost: [], service: undefined as unknown as ChannelService };
   node.service = createChannelService({
     store,
     log,
@@ -41,8 +41,8 @@ async function startNode(store: PresenceStore, overrides: { maxChannelsPerSocket
     maxPresenceMembers: 100,
     maxChannelsPerSocket: overrides.maxChannelsPerSocket ?? 100,
     notify: (notice) => node.notices.push(notice),
-    onLeaseLost: () => {
-      node.leaseLost += 1;
+    onPresenceLost: (socketIds) => {
+      node.presenceLost.push(...socketIds);
     },
   });
   await node.service.start();
@@ -137,7 +137,7 @@ describe("channel service", () => {
     expect(await presence.listExpiredNodes()).toEqual([]);
   });
 
-  it("replaces a lapsed lease with a new node id and asks for its sockets to be dropped", async () => {
+  it("replaces a lapsed lease with a new node id: private subscriptions stored again, presence sockets dropped", async () => {
     const clock = createManualClock();
     const { presence } = await openStores(clock.now);
     let isStoreAway = false;
@@ -149,6 +149,7 @@ describe("channel service", () => {
     const node = await startNode(unreliable);
     const before = node.service.nodeId;
     await node.service.subscribe({ socketId: "7.1", channel: "presence-lapse", member: member("u7") });
+    await node.service.subscribe({ socketId: "7.3", channel: "private-kept" });
     // The store is away for longer than the lease: the renewals in between fail.
     isStoreAway = true;
     await node.service.runTick();
@@ -156,8 +157,11 @@ describe("channel service", () => {
     clock.advance(61_000);
     isStoreAway = false;
     await node.service.runTick();
-    expect(node.leaseLost).toBe(1);
+    expect(node.presenceLost).toEqual(["7.1"]);
     expect(node.service.nodeId).not.toBe(before);
+    // The private subscription lives on under the new id, through the sweep of the old one.
+    await node.service.runTick();
+    expect(await presence.readChannel("private-kept")).toEqual({ subscriptionCount: 1, userCount: 0 });
     // Its own sweep removed what was stored under the lapsed id.
     expect(await presence.listMembers("presence-lapse")).toEqual([]);
     // The socket's disconnect clean-up is harmless now, and new subscribes work under the new id.

@@ -13,10 +13,16 @@
  *   just as often, for nodes whose lease lapsed and removes their subscriptions, which
  *   announces the members that leaves gone. So a killed node's members are gone at most
  *   NODE_TIMEOUT + NODE_TIMEOUT/3 (plus the sweep itself) after its last renewal.
- * - A node that finds its own lease lapsed (Redis was away, the event loop stalled) has
- *   been or will be swept: it takes a new node id and asks for its sockets to be
- *   disconnected (onLeaseLost), so clients reconnect and subscribe again, instead of
- *   keeping subscriptions that no longer exist anywhere.
+ * - A node that finds its own lease lapsed (Redis was away or came back empty, the event
+ *   loop stalled) has been or will be swept: it takes a new node id and stores its
+ *   sockets' private and public subscriptions again under it, so those sockets stay
+ *   connected and subscribed. Sockets in a presence channel cannot be mended in place:
+ *   their members' lists may hold a member that is gone (a node died while Redis was
+ *   away) that no one will announce removed. Their connections are closed
+ *   (onPresenceLost); the clients reconnect and subscribe again, and each gets a fresh
+ *   snapshot.
+ * - While the store is unreachable (UnavailableError) the retried clean-ups and the lease
+ *   log at debug: the outage itself is logged once, by server/availability.ts.
  * - A failed clean-up (store unreachable) is retried on every tick until it succeeds, so
  *   a socket that left never stays a member while this node lives.
  */
@@ -24,6 +30,7 @@ import { readChannelKind, type ChannelKind, type PresenceSnapshot } from "../../
 import { randomBase64url } from "../crypto/random";
 import type { Logger } from "../logger";
 import type { NodeSubscription, PresenceMemberRecord, PresenceStore } from "../store/types";
+import { UnavailableError } from "../availability";
 
 export type PresenceNotice =
   | { type: "member_added"; channel: string; userId: string; userInfo: unknown; exceptSocketId: string }
@@ -41,8 +48,8 @@ export interface ChannelServiceOptions {
   maxPresenceMembers: number;
   maxChannelsPerSocket: number;
   notify: (notice: PresenceNotice) => void;
-  /** This node's lease lapsed: disconnect its sockets so their clients start over. */
-  onLeaseLost: () => void;
+  /** This node's lease lapsed: close these sockets' connections (they are in presence channels). */
+  onPresenceLost: (socketIds: string[]) => void;
 }
 
 export interface ChannelService {
@@ -112,8 +119,43 @@ export function createChannelService(options: ChannelServiceOptions): ChannelSer
       }
     } catch (err) {
       retries.set(retryKey, { channel, socketId, nodeId: ownerNodeId });
-      log.warn({ err, channel }, "channel clean-up failed; retrying on the next tick");
+      logFailure(err, { channel }, "channel clean-up failed; retrying on the next tick");
     }
+  }
+
+  function logFailure(err: unknown, fields: Record<string, unknown>, message: string) {
+    if (err instanceof UnavailableError) log.debug({ ...fields, dependency: err.dependency }, message);
+    else log.warn({ err, ...fields }, message);
+  }
+
+  /**
+   * After a new lease: private and public subscriptions are stored again under the new id;
+   * the sockets in presence channels are handed to onPresenceLost (see the rules above).
+   */
+  async function restoreSubscriptions(): Promise<void> {
+    const presenceSockets: string[] = [];
+    for (const [socketId, mine] of [...local]) {
+      if ([...mine.keys()].some((channel) => readChannelKind(channel) === "presence")) {
+        presenceSockets.push(socketId);
+        continue;
+      }
+      for (const channel of mine.keys()) {
+        await enqueue(socketId, async () => {
+          const entry = local.get(socketId)?.get(channel);
+          if (!entry || entry.nodeId === nodeId) return;
+          // The old record first: a subscribe finding it would keep it under the lapsed id.
+          await store.unsubscribe({ channel, socketId, nodeId: entry.nodeId });
+          const outcome = await store.subscribe({
+            channel,
+            socketId,
+            nodeId,
+            maxMembers: options.maxPresenceMembers,
+          });
+          if (outcome.ok) entry.nodeId = nodeId;
+        }).catch((err: unknown) => logFailure(err, { channel }, "storing a subscription again failed"));
+      }
+    }
+    if (presenceSockets.length > 0) options.onPresenceLost(presenceSockets);
   }
 
   /** Our lease lapsed: a new id for what comes next, and our sockets start over. */
@@ -121,12 +163,9 @@ export function createChannelService(options: ChannelServiceOptions): ChannelSer
     leaseRenewal ??= (async () => {
       const lost = nodeId;
       nodeId = createNodeId();
-      log.warn({ lostNodeId: lost, nodeId }, "this node's channel lease lapsed; disconnecting its sockets");
-      try {
-        await store.registerNode(nodeId, nodeTimeoutMs);
-      } finally {
-        options.onLeaseLost();
-      }
+      log.warn({ lostNodeId: lost, nodeId }, "this node's channel lease lapsed; storing its subscriptions again");
+      await store.registerNode(nodeId, nodeTimeoutMs);
+      await restoreSubscriptions();
     })().finally(() => {
       leaseRenewal = undefined;
     });
@@ -155,7 +194,7 @@ export function createChannelService(options: ChannelServiceOptions): ChannelSer
       try {
         if (!(await store.renewNode(nodeId, nodeTimeoutMs))) await replaceLease();
       } catch (err) {
-        log.warn({ err }, "channel lease renewal failed");
+        logFailure(err, {}, "channel lease renewal failed");
       }
       for (const { channel, socketId, nodeId: owner } of [...retries.values()]) {
         await removeStored(channel, socketId, owner);
@@ -163,7 +202,7 @@ export function createChannelService(options: ChannelServiceOptions): ChannelSer
       try {
         await sweepDeadNodes();
       } catch (err) {
-        log.warn({ err }, "sweeping dead nodes failed");
+        logFailure(err, {}, "sweeping dead nodes failed");
       }
     })().finally(() => {
       tickRunning = undefined;

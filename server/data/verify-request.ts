@@ -16,7 +16,10 @@
  * Replay: each signature is accepted once. The replay key is its r || s (v left out, so
  * the 27/28 and 0/1 spellings of one signature are one key); the verifier refuses
  * high-s, so no second valid form of a signature exists. A key is held until the
- * message's `exp`, after which the message is refused as expired anyway.
+ * message's `exp`, after which the message is refused as expired anyway. The cache can be
+ * lost (Redis restarted empty, a node with memory stores restarted): a message whose `iat`
+ * is before the stores' epoch (Stores.readEpoch, the second they came back) is refused as
+ * `expired`, since it may have been claimed in the lost cache.
  *
  * Time (seconds since the epoch): `exp > now` (else `expired`), `iat <= now + 60`,
  * `iat < exp` and `exp - iat <= 86400` (else `invalid_window`).
@@ -42,6 +45,8 @@ export interface DataVerifyDeps {
   apps: Pick<AppDirectory, "find">;
   replayCache: ReplayCache;
   rateLimiter: RateLimiter;
+  /** The stores' epoch (Stores.readEpoch): a message dated before it may have been accepted already. */
+  readStoreEpoch?: () => number | Promise<number>;
 }
 
 const fail = (code: DataVerifyCode): DataVerifyResult => ({ ok: false, code });
@@ -106,6 +111,8 @@ export async function verifyDataRequest(
   if (!signature) return fail("invalid_request");
   if (deps.verifier.recoverAddress(digest, signature) !== app.address) return fail("invalid_signature");
 
+  // Read right before the claim: the claim then lands in a store that holds everything since it.
+  if (deps.readStoreEpoch && message.iat * 1000 < (await deps.readStoreEpoch())) return fail("expired");
   const replayKey = `data:${Buffer.from(signature.buffer, signature.byteOffset, 64).toString("base64url")}`;
   if (!(await deps.replayCache.claim(replayKey, message.exp * 1000))) return fail("replayed");
 

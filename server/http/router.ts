@@ -15,6 +15,7 @@ import { createChannelAuthRoutes } from "./routes/channel-auth";
 import { createPusherApiRoutes } from "./routes/pusher-api";
 import { createNotificationRoutes } from "./routes/notifications";
 import { createSecurityHeaders } from "./security-headers";
+import { RETRY_AFTER_SECONDS, readUnavailableDependency } from "../availability";
 
 /** Paths the API router owns; everything else goes to Next. */
 export function isApiPath(pathname: string): boolean {
@@ -43,6 +44,20 @@ export function createApiRouter(
 
   // Anyone may ask: it says the process answers, nothing about how it is built.
   app.get("/api/health", (c) => c.json({ ok: true }));
+  // Readiness (for a load balancer): every dependency answers, and the server is not draining.
+  app.get("/api/ready", async (c) => {
+    const readiness = await ctx.availability.checkReadiness();
+    const headers = { "Cache-Control": "no-store" };
+    if (readiness.ok) return c.json({ ok: true }, 200, headers);
+    const message = readiness.draining
+      ? "The server is shutting down."
+      : `Not answering: ${readiness.failed.join(", ")}.`;
+    return c.json(
+      { ok: false, ...errorBody("unavailable", message), failed: readiness.failed, draining: readiness.draining },
+      503,
+      { ...headers, "Retry-After": String(RETRY_AFTER_SECONDS) },
+    );
+  });
   app.get("/.well-known/jwks.json", (c) =>
     c.json(jwks, 200, { "Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*" }),
   );
@@ -56,6 +71,11 @@ export function createApiRouter(
 
   app.notFound((c) => sendError(c, "not_found"));
   app.onError((err, c) => {
+    const dependency = readUnavailableDependency(err);
+    if (dependency) {
+      ctx.availability.reportDown(dependency, err);
+      return sendError(c, "unavailable", { "Retry-After": String(RETRY_AFTER_SECONDS) });
+    }
     const incoming = c.env?.incoming;
     const requestId = incoming ? ctx.requestIds.idOf(incoming) : ctx.requestIds.generate();
     const log = incoming ? ctx.requestIds.logOf(incoming) : ctx.log.child({ requestId });

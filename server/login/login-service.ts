@@ -68,6 +68,12 @@ export interface LoginServiceDeps {
   scheduleExpiry: (sessionId: string, at: number) => void;
   /** Counts starts and the states sessions end up in (server/metrics/); each once per session. */
   metrics?: Pick<AppMetrics, "noteLoginStarted" | "noteLoginOutcome">;
+  /**
+   * The stores' epoch (Stores.readEpoch): a session issued before it may have been restored
+   * from an older copy of the store, so it is ended (`expired`, reason `store_reset`) instead of
+   * answered: a wallet answer or a code accepted before a restart is never accepted again.
+   */
+  readStoreEpoch?: () => number | Promise<number>;
   now?: () => number;
 }
 
@@ -103,11 +109,14 @@ export function createLoginService(deps: LoginServiceDeps) {
     const isLapsed =
       (isOpenState(session.state) && t >= session.expiresAt) ||
       (session.state === "approved" && t >= (session.codeExpiresAt ?? session.expiresAt));
-    if (!isLapsed) return session;
+    const isLive = isOpenState(session.state) || session.state === "approved";
+    const isBeforeEpoch =
+      isLive && deps.readStoreEpoch !== undefined && session.issuedAt < (await deps.readStoreEpoch());
+    if (!isLapsed && !isBeforeEpoch) return session;
     const ended = await transition(id, {
       from: isOpenState(session.state) ? ["pending", "scanned"] : ["approved"],
       to: "expired",
-      patch: { reason: "session_expired" },
+      patch: { reason: isLapsed ? "session_expired" : "store_reset", code: undefined },
     });
     // Someone else moved it meanwhile (approved it in time, or ended it): read again.
     if (!ended.ok && ended.session && ended.session.state !== session.state) return load(id);
@@ -146,7 +155,7 @@ export function createLoginService(deps: LoginServiceDeps) {
     return session;
   }
 
-  return {
+  const service = {
     async startLogin(input: { requiredClaims?: string[] }): Promise<StartedSession> {
       const t = now();
       const sessionId = randomBase64url(16);
@@ -385,12 +394,26 @@ export function createLoginService(deps: LoginServiceDeps) {
       return { ok: true, userId, address };
     },
 
-    /** Ends an open or approved session whose time has come; called by the expiry timer. */
+    /**
+     * Ends an open or approved session whose time has come; called by the expiry timer. A session
+     * the store no longer has (Redis came back empty) is announced `expired` (`store_reset`) to
+     * its browser: nothing else would ever tell it.
+     */
     async expireIfDue(sessionId: string): Promise<LoginState | null> {
-      const session = await load(sessionId);
-      return session?.state ?? null;
+      return endIfForgotten(sessionId);
     },
+
+    /** The store was reset: a session it forgot, or issued before the reset, ends at its browser. */
+    endIfForgotten,
   };
+
+  async function endIfForgotten(sessionId: string): Promise<LoginState | null> {
+    const session = await load(sessionId);
+    if (session) return session.state;
+    notify({ sessionId, state: "expired", reason: "store_reset" });
+    return null;
+  }
+  return service;
 }
 
 export type LoginService = ReturnType<typeof createLoginService>;

@@ -36,7 +36,7 @@ type AppSocket = Socket<SocketClientToServerEvents, SocketServerToClientEvents, 
 
 export type ChannelHandlerDeps = Pick<
   AppContext,
-  "config" | "log" | "channels" | "channelCredentials" | "io" | "metrics"
+  "config" | "log" | "channels" | "channelCredentials" | "io" | "metrics" | "availability"
 >;
 
 /** The presence member a verified channel_data describes, or null when it is not a user object. */
@@ -54,7 +54,7 @@ function readPresenceMember(channelData: string): PresenceMemberRecord | null {
 }
 
 export function registerChannelHandlers(ctx: ChannelHandlerDeps) {
-  const { config, log, channels, channelCredentials } = ctx;
+  const { config, log, channels, channelCredentials, availability } = ctx;
   const { subscribePerSocket, windowMs } = config.rateLimits;
   /** socket -> epoch ms of its recent subscribes */
   const recentSubscribes = new WeakMap<AppSocket, number[]>();
@@ -116,7 +116,7 @@ export function registerChannelHandlers(ctx: ChannelHandlerDeps) {
           const subscribed: ChannelSubscribed = result.presence ? { channel, presence: result.presence } : { channel };
           ack({ ok: true, ...subscribed });
         },
-        { socket },
+        { socket, availability },
       ),
     );
 
@@ -134,7 +134,7 @@ export function registerChannelHandlers(ctx: ChannelHandlerDeps) {
           await channels.unsubscribe(socketId, channel);
           ack({ ok: true });
         },
-        { isAckOptional: true, socket },
+        { isAckOptional: true, socket, availability },
       ),
     );
 

@@ -3,11 +3,14 @@ import type { AppContext } from "../context";
 import { loginRoom } from "./emit";
 import { failAck as fail, runGuarded } from "./run-guarded";
 
-export type LoginHandlerDeps = Pick<AppContext, "config" | "log" | "login" | "stores" | "io" | "metrics">;
+export type LoginHandlerDeps = Pick<
+  AppContext,
+  "config" | "log" | "login" | "stores" | "io" | "metrics" | "availability"
+>;
 
 /** `login:start`, `login:resume`, `login:cancel` (docs/protocol.md section 1). */
 export function registerLoginHandlers(ctx: LoginHandlerDeps) {
-  const { config, log, login, stores, metrics } = ctx;
+  const { config, log, login, stores, metrics, availability } = ctx;
   const { loginStartPerSocket, loginStartPerIp, windowMs } = config.rateLimits;
 
   ctx.io.on("connection", (socket) => {
@@ -39,7 +42,7 @@ export function registerLoginHandlers(ctx: LoginHandlerDeps) {
           await socket.join(loginRoom(session.sessionId));
           ack({ ok: true, session });
         },
-        { socket },
+        { socket, availability },
       ),
     );
 
@@ -56,7 +59,7 @@ export function registerLoginHandlers(ctx: LoginHandlerDeps) {
           await socket.join(loginRoom(result.session.sessionId));
           ack({ ok: true, session: result.session });
         },
-        { socket },
+        { socket, availability },
       ),
     );
 
@@ -71,7 +74,7 @@ export function registerLoginHandlers(ctx: LoginHandlerDeps) {
           const result = await login.cancelLogin(input.data);
           ack(result.ok ? { ok: true } : fail(result.code));
         },
-        { socket },
+        { socket, availability },
       ),
     );
   });

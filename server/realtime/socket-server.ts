@@ -8,6 +8,7 @@ import type { Config } from "../config";
 import { resolveClientIp } from "../http/client-ip";
 import { chooseRequestId } from "../http/request-id";
 import type { Logger } from "../logger";
+import { fastFailRedisOptions } from "../store/redis";
 
 export interface SocketData {
   /** Pusher-style `\d+\.\d+`, used for channel auth. */
@@ -37,6 +38,7 @@ export async function createSocketServer(
   config: Config,
   log: Logger,
   generateRequestId: () => string,
+  onRedisError: (error: Error) => void = () => {},
 ) {
   let adapterClient: Redis | undefined;
   const io: AppSocketServer = new Server(httpServer, {
@@ -52,7 +54,7 @@ export async function createSocketServer(
     },
   });
   if (config.redisUrl) {
-    adapterClient = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+    adapterClient = createAdapterClient(config.redisUrl, onRedisError);
     io.adapter(createAdapter(adapterClient, { streamName: `${config.redisPrefix}socket.io`, onlyPlaintext: true }));
   }
   io.use((socket, next) => {
@@ -76,4 +78,28 @@ export async function createSocketServer(
       return closing;
     },
   };
+}
+
+/**
+ * The adapter's publishing client fails fast while Redis is away (a room emit then reaches this
+ * node's sockets only, see socket.io-adapter's broadcast). The adapter duplicates it for its
+ * blocking stream reads and its subscriptions: those keep ioredis's offline queue (a read that
+ * failed at once would be retried at once, in a loop) and no command timeout (XREAD BLOCK).
+ * Every client has an error listener, so none prints "Unhandled error event".
+ */
+function createAdapterClient(url: string, onError: (error: Error) => void): Redis {
+  const client = new Redis(url, fastFailRedisOptions());
+  client.on("error", onError);
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (override) => {
+    const copy = duplicate({
+      ...override,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+    });
+    copy.on("error", onError);
+    return copy;
+  };
+  return client;
 }

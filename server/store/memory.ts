@@ -146,8 +146,15 @@ export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOpti
     },
   };
 
+  // A restart empties this store: what an earlier process claimed is gone, so nothing dated before
+  // this second is accepted (a restart takes well over a second: migrations, keys, listening).
+  const epoch = Math.floor(Date.now() / 1000) * 1000;
+
   return {
     kind: "memory",
+    readEpoch: () => epoch,
+    onReset() {},
+    async ping() {},
     connections,
     loginSessions,
     rateLimiter,

@@ -13,9 +13,21 @@
  *   at its first hit and expires with the window.
  * - A replay-cache claim is one `SET ${prefix}replay:${key} 1 PXAT expiresAt NX`: atomic,
  *   so exactly one node's claim wins, and the key is gone at expiresAt.
+ * - Outages fail fast: no offline queue, no retry of a command, COMMAND_TIMEOUT_MS per
+ *   command; a connection failure reaches the caller as UnavailableError("redis") (503),
+ *   a reply error (a bug) as itself.
+ * - The epoch: `${prefix}epoch` holds "<run_id> <epoch ms>". After every (re)connect a node
+ *   compares it with the server's run_id; when the key is missing (Redis came back empty)
+ *   or names another run (Redis restarted, maybe from an older snapshot) one script sets a
+ *   new epoch, the current second of Redis's clock, and every node adopts it. Records made
+ *   before it may be lost, so what was issued before it is refused (see types.ts). Until a
+ *   node knows the epoch of its connection, readEpoch() waits for it. The first reconnect
+ *   attempt comes RECONNECT_MIN_MS after a drop, so a new epoch's second is always later
+ *   than every claim the lost server had taken.
  */
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
+import { UnavailableError } from "../availability";
 import { ENDED_STATES } from "../../lib/protocol/login";
 import { createRedisPresenceStore, presenceNodesKey } from "./presence-redis";
 import type {
@@ -31,6 +43,50 @@ import type {
 } from "./types";
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** A command that has no answer by then fails (503 within a second, with the boundary's work). */
+export const COMMAND_TIMEOUT_MS = 800;
+const RECONNECT_MIN_MS = 1_000;
+const RECONNECT_MAX_MS = 2_000;
+/** Reply errors that mean "not now" rather than "wrong command". */
+const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|READONLY|BUSY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/* KEYS[1] the epoch key. ARGV[1] the server's run_id. Returns "<run_id> <epoch ms>". */
+const EPOCH_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local space = string.find(current, ' ', 1, true)
+  if space and string.sub(current, 1, space - 1) == ARGV[1] then return current end
+end
+local t = redis.call('TIME')
+local value = ARGV[1] .. ' ' .. (tonumber(t[1]) * 1000)
+redis.call('SET', KEYS[1], value)
+return value
+`;
+
+/** A connection failure becomes UnavailableError("redis"); a reply error (a bug) stays itself. */
+export function toRedisError(error: unknown): unknown {
+  if (error instanceof UnavailableError) return error;
+  if (error instanceof ReplyError && !TRANSIENT_REPLY.test((error as Error).message)) return error;
+  return new UnavailableError("redis", error);
+}
+
+/** Every method of `target` with its failures passed through toRedisError. */
+function guardMethods<T extends object>(target: T): T {
+  const guarded: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(target)) {
+    guarded[name] =
+      typeof value === "function"
+        ? async (...args: unknown[]) => {
+            try {
+              return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            } catch (error) {
+              throw toRedisError(error);
+            }
+          }
+        : value;
+  }
+  return guarded as T;
+}
 
 /*
  * KEYS[1] the session key. ARGV[1] JSON {from, to, expect, patch, liveAt?}: expect maps a
@@ -110,6 +166,18 @@ export interface RedisClientOptions {
   connectTimeoutMs?: number;
   /** Connection errors after start (ioredis keeps reconnecting); log them here. */
   onError?: (error: Error) => void;
+  /** Per-command timeout (default COMMAND_TIMEOUT_MS); 0 for none (blocking reads). */
+  commandTimeoutMs?: number;
+}
+
+/** ioredis options that make a command fail fast while Redis is away (see the rules above). */
+export function fastFailRedisOptions(commandTimeoutMs = COMMAND_TIMEOUT_MS) {
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),
+    retryStrategy: (attempt: number) => Math.min(RECONNECT_MIN_MS + (attempt - 1) * 200, RECONNECT_MAX_MS),
+  };
 }
 
 /**
@@ -122,8 +190,7 @@ export async function createRedisClient(url: string, options: RedisClientOptions
   const client = new Redis(url, {
     lazyConnect: false,
     connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 2,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    ...fastFailRedisOptions(options.commandTimeoutMs),
     // The commands of one event-loop iteration go out in one write: at load, far fewer
     // syscalls per login (writes were the largest item of the node's CPU profile).
     enableAutoPipelining: true,
@@ -172,6 +239,39 @@ export async function createRedisStores(opts: {
   const runRateLimit = createScriptRunner(client, RATE_LIMIT_SCRIPT);
   const sessionKey = (id: string) => `${opts.prefix}login:${id}`;
   let isClosed = false;
+
+  const epochKey = `${opts.prefix}epoch`;
+  const runEpoch = createScriptRunner(client, EPOCH_SCRIPT);
+  const resetListeners = new Set<(epoch: number) => void>();
+  /** The epoch of the current connection; undefined from a drop until it is read again. */
+  let epoch: number | undefined;
+  let lastEpoch: number | undefined;
+  let epochRead: Promise<number> | undefined;
+  const readEpochFromServer = (): Promise<number> =>
+    (epochRead ??= (async () => {
+      const info = await client.info("server");
+      const runId = /run_id:(\w+)/.exec(info)?.[1] ?? "unknown";
+      const value = String(await runEpoch([epochKey], [runId]));
+      const read = Number(value.slice(value.indexOf(" ") + 1));
+      if (!Number.isFinite(read)) throw new Error(`unreadable epoch ${value}`);
+      const isReset = lastEpoch !== undefined && read !== lastEpoch;
+      epoch = read;
+      lastEpoch = read;
+      if (isReset) for (const listener of [...resetListeners]) listener(read);
+      return read;
+    })().finally(() => {
+      epochRead = undefined;
+    }));
+  client.on("close", () => {
+    epoch = undefined;
+  });
+  client.on("ready", () => {
+    readEpochFromServer().catch(() => {});
+  });
+  await readEpochFromServer().catch(async (error: unknown) => {
+    await client.quit().catch(() => client.disconnect());
+    throw error;
+  });
 
   const loginSessions: LoginSessionStore = {
     async create(session, keepUntil) {
@@ -246,11 +346,25 @@ export async function createRedisStores(opts: {
 
   return {
     kind: "redis",
-    connections,
-    loginSessions,
-    rateLimiter,
-    replayCache,
-    presence: createRedisPresenceStore(client, opts.prefix, createScriptRunner),
+    connections: guardMethods(connections),
+    readEpoch() {
+      if (epoch !== undefined) return epoch;
+      return readEpochFromServer().catch((error: unknown) => {
+        throw toRedisError(error);
+      });
+    },
+    onReset(listener) {
+      resetListeners.add(listener);
+    },
+    async ping() {
+      await client.ping().catch((error: unknown) => {
+        throw toRedisError(error);
+      });
+    },
+    loginSessions: guardMethods(loginSessions),
+    rateLimiter: guardMethods(rateLimiter),
+    replayCache: guardMethods(replayCache),
+    presence: guardMethods(createRedisPresenceStore(client, opts.prefix, createScriptRunner)),
     async close() {
       if (isClosed) return;
       isClosed = true;

@@ -91,6 +91,17 @@ export interface ConnectionCounter {
 
 export interface Stores {
   kind: "memory" | "redis";
+  /**
+   * Epoch ms from which this store holds everything it was given (a second boundary). What was
+   * stored before it may be gone (Redis came back empty or restarted, the process restarted
+   * with memory stores): login sessions issued and signed messages dated before it are refused
+   * (PROTOCOL.md "Replay protection across restarts"). A number when known, else a promise.
+   */
+  readEpoch(): number | Promise<number>;
+  /** Called when the epoch moves while the process runs (Redis came back without our records). */
+  onReset(listener: (epoch: number) => void): void;
+  /** Resolves when the store answers (GET /api/ready). */
+  ping(): Promise<void>;
   loginSessions: LoginSessionStore;
   rateLimiter: RateLimiter;
   replayCache: ReplayCache;

@@ -11,6 +11,7 @@ import { createRequestIds } from "../request-id";
 import { createSignatureVerifier } from "../../crypto/secp256k1";
 import type { AppDirectory } from "../../data/app-directory";
 import { createMemoryStores } from "../../store/memory";
+import { UnavailableError, createAvailability } from "../../availability";
 import { createDataEndpoint, isDataFetchPath, requestPath, type DataEndpointDeps } from "./data";
 
 // The endpoint alone, on a real Node server. Its happy path and every refusal are covered
@@ -25,8 +26,9 @@ const log = pino(
     },
   }),
 );
+let findError: Error = new Error("database is down");
 const failingApps: AppDirectory = {
-  find: () => Promise.reject(new Error("database is down")),
+  find: () => Promise.reject(findError),
   forget() {},
   noteUse() {},
 };
@@ -42,6 +44,7 @@ beforeAll(async () => {
     stores: createMemoryStores(),
     metrics: createMetrics({ dependencies: ["database"], withDefaultMetrics: false }),
     requestIds: createRequestIds(log, createProxyTrust([])),
+    availability: createAvailability({ log }),
   };
   const endpoint = createDataEndpoint(ctx, failingApps);
   server.on("request", (req, res) => void endpoint(req, res));
@@ -88,6 +91,27 @@ describe("the data fetch endpoint", () => {
     const errors = logged.filter((line) => line.msg === "unhandled error");
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ requestId, method: "POST", path: "/api/data/users" });
+  });
+
+  it("answers a dependency that does not answer with 503 unavailable and Retry-After, logged once", async () => {
+    findError = new UnavailableError(
+      "database",
+      Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    );
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await post("/api/data/users", signedBody());
+        expect(res.status).toBe(503);
+        expect(res.headers["retry-after"]).toBe("1");
+        expect(res.json).toMatchObject({ error: { code: "unavailable" } });
+      }
+      expect(logged.filter((line) => line.event === "dependency_down")).toEqual([
+        expect.objectContaining({ dependency: "database", cause: "connect ECONNREFUSED" }),
+      ]);
+      expect(logged.filter((line) => line.msg === "unhandled error")).toHaveLength(1);
+    } finally {
+      findError = new Error("database is down");
+    }
   });
 
   it("decodes the path as the router does, and refuses a segment that does not decode", async () => {

@@ -12,8 +12,9 @@
  *   gives, `Retry-After` on 429, and a body over MAX_DATA_BODY_BYTES is answered 413
  *   without reading the rest, on a connection that is then closed.
  * - Server to server: no CORS, so a browser page can never use a partner's key here.
- * - An unexpected failure (a store or database error) is logged once with a request id and
- *   answered with a generic 500, as the router does.
+ * - A store or database that does not answer is `unavailable` (503, Retry-After), as in the
+ *   router; any other unexpected failure is logged once with a request id and answered with
+ *   a generic 500.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_DATA_BODY_BYTES, isDataResource } from "../../../lib/protocol/data";
@@ -24,6 +25,7 @@ import { createPageReader } from "../../data/resources";
 import { verifyDataRequest, type DataVerifyDeps } from "../../data/verify-request";
 import { decodeUtf8, readIncomingBody } from "../body";
 import { errorBody } from "../respond";
+import { RETRY_AFTER_SECONDS, readUnavailableDependency } from "../../availability";
 
 export const DATA_PATH_PREFIX = "/api/data/";
 
@@ -62,7 +64,10 @@ export function requestPath(req: IncomingMessage): string {
   }
 }
 
-export type DataEndpointDeps = Pick<AppContext, "db" | "log" | "stores" | "verifier" | "metrics" | "requestIds">;
+export type DataEndpointDeps = Pick<
+  AppContext,
+  "db" | "log" | "stores" | "verifier" | "metrics" | "requestIds" | "availability"
+>;
 
 export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): NodeHandler {
   const pages = createPageReader({ db: ctx.db });
@@ -70,6 +75,7 @@ export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): N
     verifier: ctx.verifier,
     apps,
     replayCache: ctx.stores.replayCache,
+    readStoreEpoch: () => ctx.stores.readEpoch(),
     rateLimiter: ctx.stores.rateLimiter,
   };
 
@@ -118,7 +124,14 @@ export function createDataEndpoint(ctx: DataEndpointDeps, apps: AppDirectory): N
     try {
       await handle(req, res, pathname);
     } catch (err) {
-      ctx.metrics.noteDataFetch("internal_error");
+      const dependency = readUnavailableDependency(err);
+      ctx.metrics.noteDataFetch(dependency ? "unavailable" : "internal_error");
+      if (dependency) {
+        ctx.availability.reportDown(dependency, err);
+        if (res.headersSent) res.destroy();
+        else sendDataError(res, "unavailable", { "Retry-After": String(RETRY_AFTER_SECONDS) });
+        return;
+      }
       const requestId = ctx.requestIds.idOf(req);
       ctx.requestIds.logOf(req).error({ err, method: req.method, path: pathname }, "unhandled error");
       if (res.headersSent) {
