@@ -14,11 +14,13 @@
  *   forever. A resume answered `unavailable` or not at all is tried again after a pause
  *   while the connection lasts, and again on the next reconnect.
  * - A server-side disconnect (`io server disconnect`) during an open login is followed by a
- *   reconnect of our own: socket.io-client reconnects by itself only after a lost transport.
+ *   reconnect of our own, and so is a connection the server refused as `unavailable`
+ *   (./keep-connecting.ts): socket.io-client reconnects by itself only after a lost transport.
  */
 import { io } from "socket.io-client";
 import type { ManagerOptions, Socket, SocketOptions } from "socket.io-client";
 import { API_PATHS } from "../protocol/login";
+import { keepConnecting } from "./keep-connecting";
 import type {
   ClientToServerEvents,
   LoginState,
@@ -234,6 +236,7 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
 
   socket.on("connect", onConnect);
   socket.on("disconnect", onDisconnect);
+  const stopConnecting = keepConnecting(socket as unknown as Parameters<typeof keepConnecting>[0], () => !isClosed);
   socket.on("login:state", onStateEvent);
 
   return {
@@ -344,6 +347,7 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
       socket.off("disconnect", onDisconnect);
       socket.off("login:state", onStateEvent);
       clearTimeout(resumeRetry);
+      stopConnecting();
       notify(errorListeners, new LoginClientError("closed", "The login client was closed."));
       stateListeners.clear();
       errorListeners.clear();

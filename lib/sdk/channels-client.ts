@@ -13,7 +13,8 @@
  *   once); `members()` lists each user id once.
  * - A subscribe refused for a passing reason (`unavailable`: the server's Redis is away; no
  *   answer; a network error) is tried again by itself after a pause, while the connection
- *   lasts, besides on the next reconnect. A server-side disconnect is final (the server's
+ *   lasts, besides on the next reconnect; a connection the server refused as `unavailable`
+ *   is asked for again (lib/client/keep-connecting.ts). A server-side disconnect is final (the server's
  *   REST API terminated the user's connections), as in pusher-js.
  */
 import { io } from "socket.io-client";
@@ -30,6 +31,7 @@ import type {
   MemberRemovedPayload,
 } from "../protocol/channels";
 import type { Ack } from "../protocol/login";
+import { keepConnecting } from "../client/keep-connecting";
 
 interface EstablishedEvents {
   "connection:established": (payload: { socket_id: string }) => void;
@@ -292,6 +294,7 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
 
   socket.on("connection:established", onEstablished);
   socket.on("disconnect", onDisconnect);
+  const stopConnecting = keepConnecting(socket as unknown as Parameters<typeof keepConnecting>[0], () => !isClosed);
   socket.on("channel:event", onChannelEvent);
   socket.on("presence:member_added", onMemberAdded);
   socket.on("presence:member_removed", onMemberRemoved);
@@ -373,6 +376,7 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
       if (isClosed) return;
       for (const state of [...channels.values()]) leave(state);
       isClosed = true;
+      stopConnecting();
       socket.off("connection:established", onEstablished);
       socket.off("disconnect", onDisconnect);
       socket.off("channel:event", onChannelEvent);

@@ -11,10 +11,11 @@
  * - The client IP is the one server/http/client-ip.ts resolved in the socket server's middleware.
  */
 import type { AppContext } from "../context";
+import { readUnavailableDependency } from "../availability";
 import type { ErrorCode } from "../../lib/protocol/errors";
 import { ERROR_MESSAGES } from "../../lib/protocol/errors";
 
-export type ConnectionLimitDeps = Pick<AppContext, "config" | "log" | "stores" | "channels" | "io">;
+export type ConnectionLimitDeps = Pick<AppContext, "config" | "log" | "stores" | "channels" | "io" | "availability">;
 
 function refusal(code: ErrorCode): Error {
   return Object.assign(new Error(ERROR_MESSAGES[code]), { data: { code, message: ERROR_MESSAGES[code] } });
@@ -47,7 +48,10 @@ export function registerConnectionLimit(ctx: ConnectionLimitDeps): void {
         next();
       },
       (err: unknown) => {
-        log.warn({ err }, "socket count unavailable; connection refused");
+        // An outage is logged once, by the availability tracker; anything else here.
+        const dependency = readUnavailableDependency(err);
+        if (dependency) ctx.availability.reportDown(dependency, err);
+        else log.warn({ err }, "socket count unavailable; connection refused");
         next(refusal("unavailable"));
       },
     );

@@ -96,6 +96,8 @@ describe.skipIf(!hasServices)("a Redis restart (empty) and a node death under tw
   let leavingUserId: string;
   let leavingClient: ChannelsClient;
   let acceptedBeforeRestart: unknown;
+  /** A browser that opened while Redis was down (its connection refused). */
+  let lateBrowser: LoginClient | undefined;
 
   const openLoginClient = (endpoint: string) => {
     const client = createLoginClient({ endpoint, ackTimeoutMs: 5_000 });
@@ -183,6 +185,11 @@ describe.skipIf(!hasServices)("a Redis restart (empty) and a node death under tw
   });
 
   it("answers 503 unavailable within a second while Redis is down; health stays 200, ready names redis", async () => {
+    // Connected before: new connections are refused while Redis is away (they cannot be counted).
+    const connected = [nodeA, nodeB].map((node) => openLoginClient(node.url));
+    const socket = io(nodeB.url, { path: "/socket.io", transports: ["websocket"] });
+    await eventually("sockets connected", () => socket.connected && connected.every((c) => c.socket.connected));
+
     await redis!.kill();
     for (const node of [nodeA, nodeB]) {
       const ready = await readiness(node.url);
@@ -195,16 +202,20 @@ describe.skipIf(!hasServices)("a Redis restart (empty) and a node death under tw
     }
 
     // A new login on each node.
-    for (const node of [nodeA, nodeB]) {
-      const client = openLoginClient(node.url);
-      await eventually("socket connected", () => client.socket.connected);
+    for (const client of connected) {
       const started = Date.now();
       const refused = await client.start().catch((error: unknown) => error);
       expect(Date.now() - started).toBeLessThan(FAST_FAIL_MS);
       expect(refused).toBeInstanceOf(LoginClientError);
       expect((refused as LoginClientError).code).toBe("unavailable");
-      client.close();
     }
+
+    // A new connection is refused as unavailable; the login client asks again by itself.
+    lateBrowser = openLoginClient(nodeA.url);
+    const refusedConnect = await new Promise<{ data?: unknown }>((resolve) =>
+      lateBrowser!.socket.once("connect_error", resolve),
+    );
+    expect(refusedConnect.data).toMatchObject({ code: "unavailable" });
 
     // A wallet's answer, a wallet's request fetch and a data fetch.
     const { session } = inFlight[1]!;
@@ -227,9 +238,7 @@ describe.skipIf(!hasServices)("a Redis restart (empty) and a node death under tw
     }
 
     // A socket event on a channel: acked unavailable.
-    const socket = io(nodeB.url, { path: "/socket.io", transports: ["websocket"] });
     try {
-      await eventually("raw socket connected", () => socket.connected);
       const ack = (await socket
         .timeout(5_000)
         .emitWithAck("channel:subscribe", { channel: "public-during" })) as unknown;
@@ -263,6 +272,10 @@ describe.skipIf(!hasServices)("a Redis restart (empty) and a node death under tw
     const expected = [watcherId, stayingUserId].sort();
     await eventually("presence settles", () => JSON.stringify(memberIds()) === JSON.stringify(expected));
     expect(observer.isSubscribed()).toBe(true);
+
+    // The browser refused during the outage connected by itself and can log in.
+    await eventually("late browser connected", () => lateBrowser!.socket.connected);
+    expect((await lateBrowser!.start()).state).toBe("pending");
 
     // A login across the nodes: browser through the balancer, wallet on node B.
     const browser = openLoginClient(proxy!.url);
