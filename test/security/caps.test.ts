@@ -6,10 +6,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
 import { startTestApp, type TestApp } from "../support/start-test-app";
-import { TEST_REDIS_URL, deleteRedisKeys, requireService } from "../support/services";
+import { TEST_POSTGRES_URL, TEST_REDIS_URL, deleteRedisKeys, requireService } from "../support/services";
 import { connectSocket, expectError, postJson } from "../protocol/helpers";
 import { signInUser } from "../channels/helpers";
 
@@ -97,9 +98,40 @@ describe.skipIf(!hasRedis)("sockets per IP across two nodes (Redis)", () => {
   });
 });
 
-describe("partner apps per user", () => {
+const hasPostgres = await requireService("PostgreSQL", Number(new URL(TEST_POSTGRES_URL).port || 5432));
+
+/** A database of its own on the shared PostgreSQL server, dropped after the file. */
+async function createPostgresDatabase(): Promise<string> {
+  const name = `wl_caps_${randomUUID().replaceAll("-", "")}`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  databases.push(name);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+const databases: string[] = [];
+afterAll(async () => {
+  if (databases.length === 0) return;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  try {
+    for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+});
+
+describe.each([["SQLite"], ...(hasPostgres ? [["PostgreSQL"]] : [])])("partner apps per user (%s)", (database) => {
   it("refuses the app over MAX_APPS_PER_USER with 403 too_many_apps, also when creates race", async () => {
-    const app = await start({ MAX_APPS_PER_USER: "3" });
+    const databaseEnv: Record<string, string> =
+      database === "PostgreSQL" ? { DATABASE_URL: await createPostgresDatabase() } : {};
+    const app = await start({ ...databaseEnv, MAX_APPS_PER_USER: "3" });
     const user = await signInUser(app.baseUrl);
     const headers = { authorization: `Bearer ${user.accessToken}`, origin: app.baseUrl };
     const results = await Promise.all(
