@@ -85,6 +85,28 @@ describe("X-Request-Id behind a trusted proxy", () => {
     expect(created[0]!.requestId).toBe("edge-apps-1");
   });
 
+  it("names the id in a 500's message, its header and its one log line", async () => {
+    const login = app.ctx.login;
+    const readLoginRequest = login.readLoginRequest;
+    // A fault no client can cause: the route's service throws.
+    login.readLoginRequest = () => Promise.reject(new Error("the store is gone"));
+    let res;
+    try {
+      res = await request(`${app.baseUrl}/api/login/requests/${"A".repeat(22)}`, {
+        headers: { "x-request-id": "edge-500-1" },
+      });
+    } finally {
+      login.readLoginRequest = readLoginRequest;
+    }
+    expect(res.status).toBe(500);
+    expect(res.headers.get("x-request-id")).toBe("edge-500-1");
+    expect(res.body).toEqual({
+      error: { code: "internal_error", message: "Something went wrong (request edge-500-1)." },
+    });
+    const failed = lines.filter((line) => line.msg === "unhandled error" && line.requestId === "edge-500-1");
+    expect(failed).toHaveLength(1);
+  });
+
   it("numbers a socket's events after its handshake's id: the failing one's id is in its ack and its log line", async () => {
     const { socket } = await connectSocket(app.baseUrl, { extraHeaders: { "x-request-id": "edge-socket-9" } });
     const login = app.ctx.login;
