@@ -23,6 +23,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { isMainModule, repoRootOf } from "./main-module";
 
 /** Where the choice is handed to playwright.config.ts. */
 export const CHOICE_FILE = ".e2e-browser.json";
@@ -354,8 +355,8 @@ export async function ensureBrowser(root: string, lookups: BrowserLookups): Prom
   return true;
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const root = fileURLToPath(new URL("..", import.meta.url));
+if (isMainModule(import.meta.url)) {
+  const root = repoRootOf(import.meta.url);
   getSystemLookups()
     .then((lookups) => ensureBrowser(root, lookups))
     .then(

@@ -9,8 +9,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
+import { isMainModule, repoRootOf } from "./main-module";
 
 export const ICON_SIZES = [192, 512] as const;
 
@@ -83,8 +83,8 @@ export function getIconPath(root: string, size: number): string {
   return path.join(root, "public", "icons", `icon-${size}.png`);
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const root = fileURLToPath(new URL("..", import.meta.url));
+if (isMainModule(import.meta.url)) {
+  const root = repoRootOf(import.meta.url);
   for (const size of ICON_SIZES) {
     const file = getIconPath(root, size);
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -17,7 +17,7 @@
  *   reconnect of our own, and so is a connection the server refused as `unavailable`
  *   (./keep-connecting.ts): socket.io-client reconnects by itself only after a lost transport.
  */
-import { io } from "socket.io-client";
+import { openSocket } from "./open-socket";
 import type { ManagerOptions, Socket, SocketOptions } from "socket.io-client";
 import { API_PATHS } from "../protocol/login";
 import { keepConnecting } from "./keep-connecting";
@@ -123,12 +123,8 @@ type AckOf<E extends keyof ClientToServerEvents> = Parameters<Parameters<ClientT
 type Acked<E extends keyof ClientToServerEvents> = Extract<AckOf<E>, { ok: true }>;
 
 export function createLoginClient(options: LoginClientOptions = {}): LoginClient {
-  const endpoint = (options.endpoint ?? "").replace(/\/+$/, "");
+  const { endpoint, ownsSocket, socket } = openSocket<LoginSocket>(options);
   const ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
-  const ownsSocket = options.socket === undefined;
-  const ioOptions = { path: "/socket.io", transports: ["websocket"], ...options.io };
-  // io() reads a URL path as a namespace, so only the origin goes there.
-  const socket: LoginSocket = options.socket ?? (endpoint ? io(new URL(endpoint).origin, ioOptions) : io(ioOptions));
 
   const stateListeners = new Set<(event: LoginStateEvent) => void>();
   const errorListeners = new Set<(error: LoginClientError) => void>();

@@ -17,7 +17,7 @@
  *   is asked for again (lib/client/keep-connecting.ts). A server-side disconnect is final (the server's
  *   REST API terminated the user's connections), as in pusher-js.
  */
-import { io } from "socket.io-client";
+import { openSocket } from "../client/open-socket";
 import type { ManagerOptions, Socket, SocketOptions } from "socket.io-client";
 import { CHANNEL_API_PATHS, CHANNEL_SOCKET_EVENTS, readChannelKind } from "../protocol/channels";
 import type {
@@ -146,12 +146,8 @@ function parseData(data: string): unknown {
 }
 
 export function createChannelsClient(options: ChannelsClientOptions): ChannelsClient {
-  const endpoint = (options.endpoint ?? "").replace(/\/+$/, "");
+  const { endpoint, ownsSocket, socket } = openSocket<ChannelsSocket>(options);
   const ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
-  const ownsSocket = options.socket === undefined;
-  const ioOptions = { path: "/socket.io", transports: ["websocket"], ...options.io };
-  // io() reads a URL path as a namespace, so only the origin goes there.
-  const socket: ChannelsSocket = options.socket ?? (endpoint ? io(new URL(endpoint).origin, ioOptions) : io(ioOptions));
 
   const channels = new Map<string, ChannelState>();
   let socketId: string | undefined;

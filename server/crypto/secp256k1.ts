@@ -18,8 +18,8 @@
  * - recoverAddress never throws on bad input: it returns null, and a valid signature over other data
  *   simply recovers another address, which callers compare with the expected one.
  * - Keccak-256 comes from ./keccak (native sponge, @noble/hashes otherwise): Node 20's OpenSSL 3.0 exposes SHA3
- *   but not Keccak (different padding) and the secp256k1 addon has none. On a 64-byte key the native sponge
- *   is about 5x faster than noble (bench/recovery.ts measures the whole path).
+ *   but not Keccak (different padding) and the secp256k1 addon has none. The native sponge is the faster
+ *   (bench/README.md, "Figures behind choices in the source"; the recovery section measures the whole path).
  */
 import { createRequire } from "node:module";
 import { secp256k1 } from "@noble/curves/secp256k1.js";

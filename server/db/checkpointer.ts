@@ -3,9 +3,8 @@
  *
  * Why: with SQLite's automatic checkpoint, the COMMIT that crosses 1,000 WAL pages copies them
  * into the database file and fsyncs it, synchronously, on the thread that committed: the event
- * loop stops for that long. Measured on 20,000 logins (bench: login writes alone, batches of 60,
- * 2-core VM): about 4,000-5,000 logins/s and 165-210 µs of CPU per login with it, 8,000-8,400/s
- * and ~130 µs with the checkpoints moved away.
+ * loop stops for that long. Moving the checkpoints away nearly doubles the login writes a
+ * second (measured: bench/README.md, "Figures behind choices in the source").
  *
  * Rules:
  * - The hot connection turns its automatic checkpoint off only once this worker is running; a

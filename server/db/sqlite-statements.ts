@@ -4,8 +4,8 @@
  * refresh token's hash. They run on the writer thread (./sqlite-writer.ts), or on the calling
  * thread where that thread could not start.
  *
- * Measured side by side on SQLite (2 cores, same run): Prisma's batched transaction
- * ~230 logins/s, these prepared statements on better-sqlite3 ~10x that.
+ * Much faster than Prisma's batched transaction on the same file (side by side: bench/README.md,
+ * "Figures behind choices in the source").
  *
  * Rules:
  * - Group commit: the writes asked for within one event-loop turn run in one transaction

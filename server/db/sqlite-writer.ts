@@ -4,9 +4,9 @@
  * Why: at login load the event loop is the bottleneck (it parses every request and socket frame
  * and writes every answer), and SQLite's work there (statements, savepoints, commits, WAL writes)
  * was about 10% of it. Here the event loop only posts the calls made in one turn as one message
- * and reads one message of results per batch: about 2-3 us per call instead of 20-25. Measured
- * with `npm run bench` (2 cores, same session): about 1,400 logins/s before, 1,540-1,600 after.
- * The thread costs about 30 MB of RSS once (its own V8 isolate; from source also tsx, to load this TypeScript).
+ * and reads one message of results per batch, far less event-loop time per call. The thread costs
+ * RSS once (its own V8 isolate; from source also tsx, to load this TypeScript). What it gains and
+ * costs, as measured: bench/README.md, "Figures behind choices in the source".
  *
  * Rules:
  * - Calls made in one event-loop turn go to the writer as one message; the writer runs each message

@@ -12,8 +12,8 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { errorBody } from "./respond";
+import { listenOn, type ListeningServer } from "./listen";
 import type { Logger } from "../logger";
 
 export interface MtlsServerOptions {
@@ -24,12 +24,7 @@ export interface MtlsServerOptions {
   ca: string;
 }
 
-export interface RunningMtlsServer {
-  server: Server;
-  /** e.g. https://127.0.0.1:3443 */
-  url: string;
-  close(): Promise<void>;
-}
+export type RunningMtlsServer = ListeningServer<Server>;
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -64,22 +59,5 @@ export async function startMtlsServer(
     });
   });
   server.on("tlsClientError", (err) => log.debug({ err: err.message }, "mtls handshake refused"));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return {
-    server,
-    url: `https://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOn(server, options.port, options.host, "https");
 }

@@ -13,11 +13,11 @@
  * - The token is never logged; the request's Authorization header is redacted by the logger.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { ErrorCode } from "../../lib/protocol/errors";
 import { ERROR_STATUS } from "../../lib/protocol/errors";
 import { timingSafeEqualString } from "../crypto/random";
 import { errorBody } from "../http/respond";
+import { listenOn, type ListeningServer } from "../http/listen";
 import type { Logger } from "../logger";
 import type { AppMetrics } from "./metrics";
 
@@ -66,12 +66,7 @@ export function createGuardedMetricsHandler(metrics: AppMetrics, token: string |
   };
 }
 
-export interface RunningMetricsServer {
-  server: Server;
-  /** e.g. http://127.0.0.1:9464 */
-  url: string;
-  close(): Promise<void>;
-}
+export type RunningMetricsServer = ListeningServer<Server>;
 
 /** The metrics listener of its own (METRICS_PORT): GET /metrics, nothing else. */
 export async function startMetricsServer(
@@ -86,22 +81,5 @@ export async function startMetricsServer(
     if (pathname !== METRICS_PATH || !isReadMethod(req)) return sendError(res, "not_found");
     void sendMetrics(metrics, req, res, log);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return {
-    server,
-    url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOn(server, options.port, options.host, "http");
 }
