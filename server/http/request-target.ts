@@ -50,6 +50,8 @@ export function isSocketIoPath(url: string | undefined): boolean {
 /** Answers an upgrade nobody takes with 400 and frees its socket. */
 export function refuseUpgrade(socket: Duplex): void {
   if (socket.destroyed) return;
+  // Nobody else listens on an upgraded socket: a client's reset must not become an uncaught error.
+  socket.on("error", () => {});
   const body = '{"error":{"code":"invalid_request","message":"No upgrade is served on this path."}}';
   // As engine.io answers the upgrades it refuses: the write goes out, then the descriptor is freed.
   socket.write(

@@ -118,6 +118,30 @@ describe("upgrade requests nobody serves", () => {
   });
 });
 
+describe("clients that reset at once", () => {
+  it("do not take the process down, upgrades or plain requests", async () => {
+    await Promise.all(
+      Array.from(
+        { length: 50 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const socket = connect(server.port, "127.0.0.1", () => {
+              socket.write(
+                i % 2 ? upgradeRequest("/api/health") : "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n\r\n",
+              );
+              socket.resetAndDestroy();
+              resolve();
+            });
+            socket.on("error", () => resolve());
+          }),
+      ),
+    );
+    // A fence: a request after them is served by the same, living process.
+    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+    expect(server.child.exitCode).toBeNull();
+  });
+});
+
 describe("absolute-form request lines", () => {
   it("are refused with 400 when the host is not ours", async () => {
     const answer = await exchange(
