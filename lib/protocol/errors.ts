@@ -40,6 +40,11 @@ export const ERROR_STATUS = {
   unavailable: 503,
   too_many_apps: 403,
   too_many_connections: 429,
+  // Push login (section 5)
+  challenge_not_found: 401,
+  device_not_found: 401,
+  device_not_authenticated: 401,
+  too_many_devices: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -90,6 +95,10 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   unavailable: "The server cannot do this right now; try again.",
   too_many_apps: "This account already has as many partner apps as it may register.",
   too_many_connections: "Too many open connections from this address.",
+  challenge_not_found: "The challenge is unknown, used or expired.",
+  device_not_found: "There is no such paired device.",
+  device_not_authenticated: "This socket has not authenticated as a device.",
+  too_many_devices: "This account already has as many paired devices as it may have.",
 };
 
 export function protocolError(code: ErrorCode, message = ERROR_MESSAGES[code]): ProtocolError {
