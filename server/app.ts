@@ -155,6 +155,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         return { userId: user.id };
       },
       scheduleExpiry: (sessionId, at) => expiryTimers.schedule(sessionId, at),
+      cancelExpiry: (sessionId) => expiryTimers.cancel(sessionId),
       metrics,
       readStoreEpoch: () => stores.readEpoch(),
     });

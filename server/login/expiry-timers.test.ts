@@ -92,6 +92,18 @@ describe("createExpiryTimers", () => {
     expect(timers.size).toBe(0);
   });
 
+  it("cancel() drops one session's timer and its entry; the others still fire", async () => {
+    const { timers, calls, waitForCalls } = createRecordedTimers();
+    const now = Date.now();
+    timers.schedule("a", now + 20);
+    timers.schedule("b", now + 40);
+    timers.cancel("a");
+    expect(timers.size).toBe(1);
+    await waitForCalls(1); // b, due after a: a fence for a's timer
+    expect(calls.map((c) => c.sessionId)).toEqual(["b"]);
+    expect(timers.size).toBe(0);
+  });
+
   it("close() cancels every pending timer", async () => {
     const { timers, calls } = createRecordedTimers();
     const now = Date.now();

@@ -18,6 +18,11 @@ export function createExpiryTimers(onDue: (sessionId: string) => void) {
       timer.unref();
       timers.set(sessionId, timer);
     },
+    /** A session that ended has nothing left to push: its timer (and Map entry) go at once. */
+    cancel(sessionId: string) {
+      clearTimeout(timers.get(sessionId));
+      timers.delete(sessionId);
+    },
     get size() {
       return timers.size;
     },

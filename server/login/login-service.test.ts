@@ -160,6 +160,9 @@ function createHarness(
       log.push("scheduleExpiry");
       scheduled.push({ sessionId, at });
     },
+    cancelExpiry(sessionId) {
+      log.push(`cancelExpiry:${sessionId}`);
+    },
     now: () => clock.now,
   };
   const store = stores.loginSessions;
@@ -1029,6 +1032,17 @@ describe("store calls (each a round trip on Redis)", () => {
     h.clock.advance(CONFIG.loginTtlMs);
     expect(await h.service.readLoginRequest(started.sessionId)).toEqual({ ok: false, code: "session_expired" });
     expect(await h.stateOf(started.sessionId)).toBe("expired");
+  });
+
+  it("an ended session's expiry timer is dropped (redeemed, denied)", async () => {
+    const h = createHarness();
+    const { started, code } = await approve(h);
+    await h.service.redeemCode({ sessionId: started.sessionId, browserSecret: started.browserSecret, code });
+    expect(h.log).toContain(`cancelExpiry:${started.sessionId}`);
+    const other = await h.service.startLogin({});
+    expect(h.log).not.toContain(`cancelExpiry:${other.sessionId}`);
+    await h.service.denyLogin(other.sessionId);
+    expect(h.log).toContain(`cancelExpiry:${other.sessionId}`);
   });
 
   it("a redeem of a lapsed code ends the session as expired", async () => {

@@ -32,7 +32,7 @@ import { keccak256 } from "../crypto/keccak";
 import type { SignatureVerifier } from "../crypto/secp256k1";
 import type { PresentationVerifier } from "../claims/verify-presentation";
 import type { AppMetrics } from "../metrics/metrics";
-import { isOpenState, statesLeadingTo } from "./state-machine";
+import { isEndedState, isOpenState, statesLeadingTo } from "./state-machine";
 
 export const CODE_TTL_MS = 60_000;
 export const CLOCK_SKEW_MS = 60_000;
@@ -66,6 +66,8 @@ export interface LoginServiceDeps {
   onApproved: (login: ApprovedLogin) => Promise<{ userId: string }>;
   /** Asks for a call of `expireIfDue(sessionId)` at `at` (epoch ms). */
   scheduleExpiry: (sessionId: string, at: number) => void;
+  /** Drops a session's expiry timer once it ended, so no timer outlives its login by a minute. */
+  cancelExpiry?: (sessionId: string) => void;
   /** Counts starts and the states sessions end up in (server/metrics/); each once per session. */
   metrics?: Pick<AppMetrics, "noteLoginStarted" | "noteLoginOutcome">;
   /**
@@ -87,6 +89,7 @@ export function createLoginService(deps: LoginServiceDeps) {
     const result = await store.transition(id, request);
     if (result.ok) {
       const s = result.session;
+      if (isEndedState(s.state)) deps.cancelExpiry?.(s.id);
       // Redeemed is counted by redeemCode, which still knows when the session was approved.
       if (s.state === "denied" || s.state === "cancelled" || s.state === "expired") {
         deps.metrics?.noteLoginOutcome(s.state, now(), s.issuedAt);
