@@ -1,6 +1,6 @@
-import { benchChannels, type ChannelsBenchOptions, type ChannelsBenchResult } from "../channels";
+import { benchChannels, type ChannelsBenchOptions, type ChannelsBenchResult } from "../channels/index";
 import { sumErrors } from "../stats";
-import type { FanoutMeasurement, SteadyMeasurement } from "../channels";
+import type { FanoutMeasurement, SteadyMeasurement } from "../channels/index";
 import { summarizeProfile, type ProfileSummary } from "../profile-summary";
 import { fmt, positiveFlag, ratio, type SectionContext, type SectionReport } from "../section";
 import type { Row } from "../table";

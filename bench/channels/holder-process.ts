@@ -1,5 +1,5 @@
 /**
- * A child of the channels benchmark (bench/channels.ts): holds `count` subscriber sockets
+ * A child of the channels benchmark (bench/channels/): holds `count` subscriber sockets
  * (bench/ws-client.ts, the minimal client) subscribed to one channel, and checks every delivery.
  * Bounded: it exits by itself after `maxLifetimeMs` or when its parent goes.
  *
@@ -19,9 +19,9 @@
  *   last ack. `presence-count` answers how many presence notices its sockets received so far.
  * - `close`: answers `closed` with its errors (unexpected disconnects included) and exits.
  */
-import { signChannelAuth } from "../lib/sdk/node";
-import { MiniSocket, nowMs } from "./ws-client";
-import { countError } from "./stats";
+import { signChannelAuth } from "../../lib/sdk/node";
+import { MiniSocket, nowMs } from "../ws-client";
+import { countError } from "../stats";
 
 export interface HolderOptions {
   url: string;
