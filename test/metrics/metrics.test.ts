@@ -10,6 +10,7 @@ import { createDataClient } from "../../lib/sdk/data-client";
 import { randomUUID } from "node:crypto";
 import { startTestApp, type TestApp } from "../support/start-test-app";
 import { TEST_REDIS_URL, deleteRedisKeys, requireService } from "../support/services";
+import { hasRedisServer, startRedisProcess, type RedisProcess } from "../support/redis-process";
 import { connectSocket, emitAck, expectError, logIn, postJson, request, startLogin } from "../protocol/helpers";
 import { connectChannelClient, createPusherSdk, postChannelAuth, type ChannelClient } from "../channels/helpers";
 
@@ -244,5 +245,43 @@ describe.skipIf(!hasRedis)("GET /metrics, two nodes on Redis", () => {
     expect(afterA.get('wallet_login_dependency_outage{dependency="redis"}')).toBe(0);
     const info = [...afterB.keys()].find((key) => key.startsWith("wallet_login_info{"));
     expect(info).toMatch(/stores="redis"/);
+  });
+});
+
+describe.skipIf(!hasRedisServer())("GET /metrics while Redis is away (a redis-server of the test's own)", () => {
+  let redis: RedisProcess;
+  let app: TestApp;
+  beforeAll(async () => {
+    redis = await startRedisProcess();
+    app = await startTestApp({ REDIS_URL: redis.url, METRICS_TOKEN: TOKEN });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await redis?.stop();
+  });
+
+  /** GET /api/ready probes every dependency; polled (bounded) until it answers `status`. */
+  async function readyUntil(status: number) {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if ((await request(`${app.baseUrl}/api/ready`)).status === status) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`GET /api/ready never answered ${status}`);
+  }
+
+  it("reports the outage and the errors while it is down, and the outage over once it is back", async () => {
+    const errorsKey = 'wallet_login_dependency_errors_total{dependency="redis"}';
+    const outageKey = 'wallet_login_dependency_outage{dependency="redis"}';
+    const before = await scrapeApp(app);
+    expect(before.get(outageKey)).toBe(0);
+    await redis.kill();
+    await readyUntil(503);
+    const during = await scrapeApp(app);
+    expect(during.get(outageKey)).toBe(1);
+    expect(during.get(errorsKey)!).toBeGreaterThan(before.get(errorsKey)!);
+    expect(during.get('wallet_login_dependency_outage{dependency="database"}')).toBe(0);
+    await redis.restart();
+    await readyUntil(200);
+    expect((await scrapeApp(app)).get(outageKey)).toBe(0);
   });
 });
