@@ -104,6 +104,11 @@ export function createLoginService(deps: LoginServiceDeps) {
     return result;
   }
 
+  /** The fast paths' guard: a session from before the stores' epoch takes the read below (load). */
+  async function sinceEpoch(): Promise<{ issuedSince?: number }> {
+    return deps.readStoreEpoch ? { issuedSince: await deps.readStoreEpoch() } : {};
+  }
+
   /** Reads a session, ending it as `expired` first if its time has run out. */
   async function load(id: string): Promise<LoginSessionRecord | null> {
     const session = await store.get(id);
@@ -228,7 +233,12 @@ export function createLoginService(deps: LoginServiceDeps) {
     async readLoginRequest(sessionId: string): Promise<Result<{ request: LoginRequest }>> {
       // The common case in one store call: a live pending session moves to scanned. Anything
       // else (read again, lapsed, closed, unknown) takes the read below.
-      const scanned = await transition(sessionId, { from: ["pending"], to: "scanned", liveAt: now() });
+      const scanned = await transition(sessionId, {
+        from: ["pending"],
+        to: "scanned",
+        liveAt: now(),
+        ...(await sinceEpoch()),
+      });
       const session = scanned.ok ? scanned.session : await load(sessionId);
       if (!session) return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
@@ -383,6 +393,7 @@ export function createLoginService(deps: LoginServiceDeps) {
         from: ["approved"],
         to: "redeemed",
         liveAt: now(),
+        ...(await sinceEpoch()),
         expect: { browserSecretHash: sha256Base64url(input.browserSecret), code: input.code },
         patch: { code: undefined, codeExpiresAt: undefined },
       });

@@ -178,6 +178,7 @@ function isTransitionAllowed(current: LoginSessionRecord, request: TransitionReq
     const deadline = current.state === "approved" ? (current.codeExpiresAt ?? current.expiresAt) : current.expiresAt;
     if (request.liveAt >= deadline) return false;
   }
+  if (request.issuedSince !== undefined && current.issuedAt < request.issuedSince) return false;
   for (const [field, expected] of Object.entries(request.expect ?? {})) {
     const actual = current[field as keyof LoginSessionRecord];
     // An expectation given as undefined means "the field must be absent": fail closed, so a

@@ -91,7 +91,7 @@ function guardMethods<T extends object>(target: T): T {
 /*
  * KEYS[1] the session key. ARGV[1] JSON {from, to, expect, patch, liveAt?}: expect maps a
  * field to the SHA-1 hex of the value it must hold, or null for "must be absent"; patch maps
- * a field to its new value, or null to remove it; liveAt as in TransitionRequest. ARGV[2]
+ * a field to its new value, or null to remove it; liveAt and issuedSince as in TransitionRequest. ARGV[2]
  * keepUntil epoch ms or "".
  * Returns {1, newJson} | {0, currentJson} | {-1}.
  *
@@ -120,6 +120,7 @@ if req.liveAt then
   if rec.state == 'approved' and rec.codeExpiresAt then deadline = rec.codeExpiresAt end
   if req.liveAt >= deadline then return {0, raw} end
 end
+if req.issuedSince and rec.issuedAt < req.issuedSince then return {0, raw} end
 for field, digest in pairs(req.expect) do
   local actual = rec[field]
   if digest == cjson.null then
@@ -303,6 +304,7 @@ export async function createRedisStores(opts: {
         expect,
         patch,
         ...(request.liveAt === undefined ? {} : { liveAt: request.liveAt }),
+        ...(request.issuedSince === undefined ? {} : { issuedSince: request.issuedSince }),
       });
       const keepUntil = request.keepUntil === undefined ? "" : String(Math.ceil(request.keepUntil));
 

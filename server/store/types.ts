@@ -49,6 +49,8 @@ export interface TransitionRequest {
    * that would check it (one round trip fewer on Redis); a lapsed session is left as it is.
    */
   liveAt?: number;
+  /** Only if the session was issued at or after this epoch ms (the stores' epoch, Stores.readEpoch). */
+  issuedSince?: number;
 }
 
 /** Login sessions. Every transition is one atomic compare-and-set. */

@@ -7,8 +7,15 @@
  *   await redis.kill();                        // SIGKILL, waits for the exit
  *   await redis.restart();                     // same port, empty
  *   await redis.stop();                        // in afterAll
+ *
+ * With `{ persistent: true }` it writes every command to an append-only file (fsync always)
+ * in a temporary folder of its own, so a restart after SIGKILL comes back with its data:
+ * a restart from a snapshot, as Redis with persistence on does. stop() removes the folder.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { findFreePort } from "./free-port";
 import { isPortOpen } from "./services";
@@ -18,7 +25,7 @@ export interface RedisProcess {
   port: number;
   /** SIGKILL; resolves once it has exited. */
   kill(): Promise<void>;
-  /** Starts it again on the same port, with no data. */
+  /** Starts it again on the same port: empty, or with its data when persistent. */
   restart(): Promise<void>;
   /** Kills it if it runs (afterAll). */
   stop(): Promise<void>;
@@ -29,15 +36,19 @@ export function hasRedisServer(): boolean {
   return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
 }
 
-export async function startRedisProcess(): Promise<RedisProcess> {
+export async function startRedisProcess(options: { persistent?: boolean } = {}): Promise<RedisProcess> {
   const port = await findFreePort();
+  const dir = options.persistent ? await mkdtemp(path.join(tmpdir(), "wallet-login-redis-")) : undefined;
+  const persistence = dir
+    ? ["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--dir", dir]
+    : ["--save", "", "--appendonly", "no"];
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
   async function start(): Promise<void> {
     const started = spawn(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+      ["--port", String(port), "--bind", "127.0.0.1", ...persistence, "--loglevel", "warning"],
       { stdio: "ignore" },
     );
     child = started;
@@ -62,6 +73,9 @@ export async function startRedisProcess(): Promise<RedisProcess> {
     port,
     kill,
     restart: start,
-    stop: kill,
+    async stop() {
+      await kill();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
   };
 }
