@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { servePeer } from "./serve-peer";
 
 export const PEER_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "siwe-next");
 const ROOT = path.resolve(PEER_DIR, "../../..");
@@ -54,18 +55,7 @@ async function main() {
   await app.prepare();
   const handle = app.getRequestHandler();
   const server = createServer((req, res) => void handle(req, res));
-  server.keepAliveTimeout = 5_000;
-  server.listen(port, host, () => {
-    // The bench's harness waits for this message (test/support/server-process.ts).
-    const address = server.address();
-    const bound = typeof address === "object" && address ? address.port : port;
-    process.send?.({ type: "listening", url: `http://${host}:${bound}` });
-  });
-  process.on("SIGTERM", () => {
-    server.close();
-    server.closeAllConnections();
-    void prisma.$disconnect().finally(() => process.exit(0));
-  });
+  servePeer(server, host, port, () => prisma.$disconnect());
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

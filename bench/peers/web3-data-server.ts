@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { servePeer } from "./serve-peer";
 import { Web3 } from "web3";
 import { migrateDatabase } from "../../server/db/migrate";
 import { createDb } from "../../server/db/client";
@@ -63,19 +64,7 @@ async function main() {
       }
     })();
   });
-  server.keepAliveTimeout = 5_000;
-  const host = process.env.HOST ?? "127.0.0.1";
-  server.listen(Number(process.env.PORT ?? 0), host, () => {
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : 0;
-    // The bench's harness waits for this message (test/support/server-process.ts).
-    process.send?.({ type: "listening", url: `http://${host}:${port}` });
-  });
-  process.on("SIGTERM", () => {
-    server.close();
-    server.closeAllConnections();
-    void prisma.$disconnect().finally(() => process.exit(0));
-  });
+  servePeer(server, process.env.HOST ?? "127.0.0.1", Number(process.env.PORT ?? 0), () => prisma.$disconnect());
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
