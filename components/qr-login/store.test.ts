@@ -481,6 +481,32 @@ describe("createQrLoginStore", () => {
     expect(state().status).toBe("waiting");
   });
 
+  it("a start answered unavailable stays connecting and is asked again by itself", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      const { store, state, fake, onError } = setUp();
+      store.getState().start();
+      fake().startFailures.push("unavailable");
+      await settle();
+      expect(state().status).toBe("connecting");
+      expect(onError).not.toHaveBeenCalled();
+      expect(fake().calls.start).toHaveLength(1);
+      await vi.runOnlyPendingTimersAsync();
+      await settle();
+      expect(fake().calls.start).toHaveLength(2);
+      expect(state().status).toBe("waiting");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a login the server forgot (expired, store_reset) is replaced by a fresh code", async () => {
+    const { state, fake } = await startWaiting();
+    fake().emit("expired", { reason: "store_reset" });
+    await settle();
+    expect(state()).toMatchObject({ status: "waiting", sessionId: "session-2" });
+  });
+
   it("tick moves the countdown of an open code and nothing else", async () => {
     const { store, state } = await startWaiting();
     expect(selectRemainingMs(state())).toBe(TTL_MS);
