@@ -97,7 +97,7 @@ export interface Stores {
    * Epoch ms from which this store holds everything it was given (a second boundary). What was
    * stored before it may be gone (Redis came back empty or restarted, the process restarted
    * with memory stores): login sessions issued and signed messages dated before it are refused
-   * (PROTOCOL.md "Replay protection across restarts"). A number when known, else a promise.
+   * (docs/protocol.md section 3, "Replay across restarts"). A number when known, else a promise.
    */
   readEpoch(): number | Promise<number>;
   /** Called when the epoch moves while the process runs (Redis came back without our records). */

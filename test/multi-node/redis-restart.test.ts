@@ -1,7 +1,7 @@
 /**
  * Two app nodes on PostgreSQL and a Redis of the test's own (persistence off), which the
  * test SIGKILLs and starts again empty: what each of the project's clients sees
- * (README "Scaling out", PROTOCOL.md "Outages").
+ * (README "Scaling out", docs/protocol.md section 8, "Outages").
  *
  * - While Redis is down: GET /api/health stays 200, GET /api/ready answers 503 naming
  *   redis; every request and socket event that needs Redis is answered `unavailable`
