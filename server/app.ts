@@ -17,6 +17,7 @@ import { createLoginService } from "./login/login-service";
 import { createExpiryTimers } from "./login/expiry-timers";
 import { createSocketServer } from "./realtime/socket-server";
 import { registerLoginHandlers } from "./realtime/login-handlers";
+import { emitPushClosed, registerPushHandlers } from "./realtime/push-handlers";
 import { registerChannelHandlers } from "./realtime/channel-handlers";
 import { emitLoginState, emitPresenceNotice } from "./realtime/emit";
 import { createChannelService } from "./channels/channel-service";
@@ -144,6 +145,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       onClaimsRefused: ({ sessionId, code, reason, requestId }) =>
         log.info({ event: "claims_refused", sessionId, code, reason, requestId }, "verifiable claims refused"),
       notify: (event) => emitLoginState(io, event),
+      onPushEnded: (session) => emitPushClosed(io, session),
       onApproved: async ({ address, claims, ip, userAgent }) => {
         const user = await loginWrites.recordLogin({
           address,
@@ -228,6 +230,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     };
     registerConnectionLimit(ctx);
     registerLoginHandlers(ctx);
+    registerPushHandlers(ctx);
     registerChannelHandlers(ctx);
     const api = createApiListener(ctx);
 

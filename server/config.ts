@@ -55,6 +55,9 @@ const envSchema = z.object({
   TRUST_PROXY: bool,
   TRUSTED_PROXIES: optional(z.string().max(10_000)),
   MAX_APPS_PER_USER: int(1, 100_000).default(20),
+  PUSH_CAP_PER_10_MIN: int(1, 1000).default(3),
+  PUSH_CAP_PER_HOUR: int(1, 10_000).default(10),
+  PUSH_MUTE_SECONDS: int(1, 86_400).default(1200),
   MAX_SOCKETS_PER_IP: int(1, 10_000_000).default(200),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
@@ -124,6 +127,8 @@ export interface Config {
   trustedProxies: ProxyTrust;
   /** Partner apps one user may register through the API (the CLI is not capped). */
   maxAppsPerUser: number;
+  /** Push login (section 5): pushes per address per 10 minutes and per hour, and the mute after "This wasn't me". */
+  push: { capPer10Min: number; capPerHour: number; muteMs: number };
   /** Open Socket.IO connections from one client IP, across every node. */
   maxSocketsPerIp: number;
   logLevel: string;
@@ -231,6 +236,11 @@ export function loadConfig(
     },
     trustedProxies,
     maxAppsPerUser: e.MAX_APPS_PER_USER,
+    push: {
+      capPer10Min: e.PUSH_CAP_PER_10_MIN,
+      capPerHour: e.PUSH_CAP_PER_HOUR,
+      muteMs: e.PUSH_MUTE_SECONDS * 1000,
+    },
     maxSocketsPerIp: e.MAX_SOCKETS_PER_IP,
     logLevel: e.LOG_LEVEL,
     cryptoBackend: e.CRYPTO_BACKEND,

@@ -107,6 +107,7 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set(["timeout", "unavailable", 
 const STATE_RANK: Record<LoginState, number> = {
   pending: 0,
   scanned: 1,
+  fetched: 1,
   approved: 2,
   redeemed: 3,
   denied: 3,

@@ -2,6 +2,7 @@
 export const LOGIN_STATES = [
   "pending",
   "scanned",
+  "fetched",
   "approved",
   "redeemed",
   "denied",
@@ -12,7 +13,7 @@ export const LOGIN_STATES = [
 export type LoginState = (typeof LOGIN_STATES)[number];
 export const MAX_AUTH_BODY_BYTES = 16 * 1024;
 
-export const OPEN_STATES: readonly LoginState[] = ["pending", "scanned"];
+export const OPEN_STATES: readonly LoginState[] = ["pending", "scanned", "fetched"];
 export const ENDED_STATES: readonly LoginState[] = ["redeemed", "denied", "cancelled", "expired", "suspended"];
 
 export const SOCKET_EVENTS = {

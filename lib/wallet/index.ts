@@ -12,3 +12,4 @@ export {
 export type { ApproveLoginInput, WalletFetchOptions } from "./wallet-login";
 export { presentRequiredClaims } from "./wallet-claims";
 export type { PresentClaimsInput } from "./wallet-claims";
+export { checkPushRequest, createPushApproval, signDeviceChallenge, signPairingChallenge } from "./push";

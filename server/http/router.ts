@@ -8,6 +8,7 @@ import { createLoginRoutes } from "./routes/login";
 import { createAuthRoutes } from "./routes/auth";
 import { createMeRoutes } from "./routes/me";
 import { createAppRoutes } from "./routes/apps";
+import { createDeviceRoutes, createSecurityEventRoutes } from "./routes/devices";
 import { createDataEndpoint, isDataFetchPath, requestPath, type NodeHandler } from "./routes/data";
 import { createAppDirectory, type AppDirectory } from "../data/app-directory";
 import { createJwks } from "../tokens/keys";
@@ -68,6 +69,8 @@ export function createApiRouter(
   app.route("/api/notifications", createNotificationRoutes(ctx));
   app.route("/apps", createPusherApiRoutes(ctx));
   app.route("/api/apps", createAppRoutes(ctx, appDirectory));
+  app.route("/api/devices", createDeviceRoutes(ctx));
+  app.route("/api/security-events", createSecurityEventRoutes(ctx));
 
   app.notFound((c) => sendError(c, "not_found"));
   app.onError((err, c) => {

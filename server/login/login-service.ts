@@ -15,7 +15,7 @@ import type {
   SessionStatus,
   StartedSession,
 } from "../../lib/protocol/login";
-import type { AuthBody } from "../../lib/protocol/login";
+import { OPEN_STATES, type AuthBody } from "../../lib/protocol/login";
 import type { ErrorCode, Result } from "../../lib/protocol/errors";
 import { parseSiweMessage } from "../../lib/protocol/siwe";
 import type { Config } from "../config";
@@ -76,6 +76,8 @@ export interface LoginServiceDeps {
    * answered: a wallet answer or a code accepted before a restart is never accepted again.
    */
   readStoreEpoch?: () => number | Promise<number>;
+  /** A push session (section 5) ended: tell the devices of its address (push:closed). */
+  onPushEnded?: (session: LoginSessionRecord) => void;
   now?: () => number;
 }
 
@@ -94,6 +96,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       if (s.state === "denied" || s.state === "cancelled" || s.state === "expired") {
         deps.metrics?.noteLoginOutcome(s.state, now(), s.issuedAt);
       }
+      if (s.kind === "push" && !isOpenState(s.state)) deps.onPushEnded?.(s);
       notify({
         sessionId: s.id,
         state: s.state,
@@ -122,13 +125,19 @@ export function createLoginService(deps: LoginServiceDeps) {
       isLive && deps.readStoreEpoch !== undefined && session.issuedAt < (await deps.readStoreEpoch());
     if (!isLapsed && !isBeforeEpoch) return session;
     const ended = await transition(id, {
-      from: isOpenState(session.state) ? ["pending", "scanned"] : ["approved"],
+      from: isOpenState(session.state) ? OPEN_STATES : ["approved"],
       to: "expired",
       patch: { reason: isLapsed ? "session_expired" : "store_reset", code: undefined },
     });
     // Someone else moved it meanwhile (approved it in time, or ended it): read again.
     if (!ended.ok && ended.session && ended.session.state !== session.state) return load(id);
     return ended.session;
+  }
+
+  /** A QR session is answered only over HTTP, a push only by a device of its address. */
+  function isSameFlow(session: LoginSessionRecord, pushAddress: string | undefined): boolean {
+    if (session.kind !== "push") return pushAddress === undefined;
+    return pushAddress !== undefined && pushAddress.toLowerCase() === session.pushAddress?.toLowerCase();
   }
 
   function closedCode(session: LoginSessionRecord): ErrorCode {
@@ -138,7 +147,7 @@ export function createLoginService(deps: LoginServiceDeps) {
   /** Any 401 on an open session ends it: one try per QR. */
   async function refuse(session: LoginSessionRecord, code: ErrorCode): Promise<Result<never>> {
     await transition(session.id, {
-      from: statesLeadingTo("denied", ["pending", "scanned"]),
+      from: statesLeadingTo("denied", OPEN_STATES),
       to: "denied",
       patch: { reason: code },
     });
@@ -164,7 +173,10 @@ export function createLoginService(deps: LoginServiceDeps) {
   }
 
   const service = {
-    async startLogin(input: { requiredClaims?: string[] }): Promise<StartedSession> {
+    async startLogin(input: {
+      requiredClaims?: string[];
+      push?: { address: string; context: NonNullable<LoginSessionRecord["pushContext"]> };
+    }): Promise<StartedSession> {
       const t = now();
       const sessionId = randomBase64url(16);
       const browserSecret = randomBase64url(32);
@@ -181,6 +193,7 @@ export function createLoginService(deps: LoginServiceDeps) {
           requiredClaims: input.requiredClaims ?? [],
           issuedAt: t,
           expiresAt,
+          ...(input.push ? { kind: "push" as const, pushAddress: input.push.address, pushContext: input.push.context } : {}),
         },
         expiresAt + KEEP_AFTER_END_MS,
       );
@@ -213,7 +226,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       const session = await loadForBrowser(input.sessionId, input.browserSecret);
       if (!session) return { ok: false, code: "session_not_found" };
       const result = await transition(session.id, {
-        from: statesLeadingTo("cancelled", ["pending", "scanned"]),
+        from: statesLeadingTo("cancelled", OPEN_STATES),
         to: "cancelled",
         expect: { browserSecretHash: session.browserSecretHash },
         patch: { reason: "cancelled" },
@@ -231,19 +244,24 @@ export function createLoginService(deps: LoginServiceDeps) {
 
     /** What the wallet reads after scanning; the first read moves `pending` to `scanned`. */
     async readLoginRequest(sessionId: string): Promise<Result<{ request: LoginRequest }>> {
-      // The common case in one store call: a live pending session moves to scanned. Anything
-      // else (read again, lapsed, closed, unknown) takes the read below.
+      // The common case in one store call: a live pending QR session (no pushAddress) moves to
+      // scanned. Anything else (read again, lapsed, closed, unknown, a push) takes the read below.
       const scanned = await transition(sessionId, {
         from: ["pending"],
         to: "scanned",
         liveAt: now(),
         ...(await sinceEpoch()),
+        expect: { pushAddress: undefined },
       });
       const session = scanned.ok ? scanned.session : await load(sessionId);
-      if (!session) return { ok: false, code: "session_not_found" };
+      if (!session || session.kind === "push") return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
       if (session.state === "pending") {
-        const moved = await transition(sessionId, { from: ["pending"], to: "scanned" });
+        const moved = await transition(sessionId, {
+          from: ["pending"],
+          to: "scanned",
+          expect: { pushAddress: undefined },
+        });
         if (!moved.ok && (!moved.session || !isOpenState(moved.session.state))) {
           return { ok: false, code: moved.session ? closedCode(moved.session) : "session_not_found" };
         }
@@ -273,9 +291,10 @@ export function createLoginService(deps: LoginServiceDeps) {
     async submitLoginAnswer(
       body: AuthBody,
       meta: { ip?: string; userAgent?: string; requestId?: string } = {},
+      via: { pushAddress?: string } = {},
     ): Promise<Result<{ state: "approved" }>> {
       const session = await load(body.sessionId);
-      if (!session) return { ok: false, code: "session_not_found" };
+      if (!session || !isSameFlow(session, via.pushAddress)) return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
 
       const parsed = parseSiweMessage(body.message, { keccak256 });
@@ -303,6 +322,9 @@ export function createLoginService(deps: LoginServiceDeps) {
 
       const recovered = recoverPersonalSign(verifier, body.message, body.signature);
       if (!recovered || recovered.toLowerCase() !== m.address.toLowerCase())
+        return refuse(session, "invalid_signature");
+      // A push is answered only by the key of the address it was sent to.
+      if (session.pushAddress !== undefined && recovered.toLowerCase() !== session.pushAddress.toLowerCase())
         return refuse(session, "invalid_signature");
 
       // A presentation is verified whenever one is sent, also one nobody asked for: its
@@ -333,7 +355,7 @@ export function createLoginService(deps: LoginServiceDeps) {
       const code = randomBase64url(32);
       const codeExpiresAt = now() + CODE_TTL_MS;
       const claimed = await store.transition(session.id, {
-        from: statesLeadingTo("approved", ["pending", "scanned"]),
+        from: statesLeadingTo("approved", OPEN_STATES),
         to: "approved",
         patch: { address: recovered, code, codeExpiresAt, approvedAt: now() },
         keepUntil: codeExpiresAt + KEEP_AFTER_END_MS,
@@ -367,18 +389,45 @@ export function createLoginService(deps: LoginServiceDeps) {
       return { ok: true, state: "approved" };
     },
 
-    async denyLogin(sessionId: string): Promise<Result<{ state: "denied" }>> {
+    async denyLogin(
+      sessionId: string,
+      via: { pushAddress?: string; reason?: "user_denied" | "not_me" } = {},
+    ): Promise<Result<{ state: "denied"; session: LoginSessionRecord }>> {
       const session = await load(sessionId);
-      if (!session) return { ok: false, code: "session_not_found" };
+      if (!session || !isSameFlow(session, via.pushAddress)) return { ok: false, code: "session_not_found" };
       if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
       const result = await transition(sessionId, {
-        from: statesLeadingTo("denied", ["pending", "scanned"]),
+        from: statesLeadingTo("denied", OPEN_STATES),
         to: "denied",
-        patch: { reason: "user_denied" },
+        patch: { reason: via.reason ?? "user_denied" },
       });
       return result.ok
-        ? { ok: true, state: "denied" }
+        ? { ok: true, state: "denied", session: result.session }
         : { ok: false, code: result.session ? closedCode(result.session) : "session_not_found" };
+    },
+
+    /** A device opens a push (section 5): the first open moves `pending` to `fetched`. */
+    async openPush(sessionId: string, pushAddress: string): Promise<Result<{ session: LoginSessionRecord }>> {
+      let session = await load(sessionId);
+      if (!session || !isSameFlow(session, pushAddress)) return { ok: false, code: "session_not_found" };
+      if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
+      if (session.state === "pending") {
+        const moved = await transition(sessionId, { from: ["pending"], to: "fetched" });
+        session = moved.session;
+        if (!session || !isOpenState(session.state)) {
+          return { ok: false, code: session ? closedCode(session) : "session_not_found" };
+        }
+      }
+      return { ok: true, session };
+    },
+
+    /** A newer push for the same address ends this one if it is still open. */
+    async supersedePush(sessionId: string): Promise<void> {
+      await transition(sessionId, {
+        from: statesLeadingTo("suspended", OPEN_STATES),
+        to: "suspended",
+        patch: { reason: "superseded" },
+      });
     },
 
     /** Trades the one-time code for the user; single use. */

@@ -10,8 +10,9 @@ import { canTransition, isEndedState, isOpenState, statesLeadingTo } from "./sta
 
 /** The allowed transitions: pending -> scanned -> approved -> redeemed, and the ends. */
 const ALLOWED: Record<LoginState, readonly LoginState[]> = {
-  pending: ["scanned", "approved", "denied", "cancelled", "expired", "suspended"],
+  pending: ["scanned", "fetched", "approved", "denied", "cancelled", "expired", "suspended"],
   scanned: ["approved", "denied", "cancelled", "expired", "suspended"],
+  fetched: ["approved", "denied", "cancelled", "expired", "suspended"],
   approved: ["redeemed", "expired"],
   redeemed: [],
   denied: [],
@@ -21,7 +22,7 @@ const ALLOWED: Record<LoginState, readonly LoginState[]> = {
 };
 
 const ENDS: readonly LoginState[] = ["redeemed", "denied", "cancelled", "expired", "suspended"];
-const OPEN: readonly LoginState[] = ["pending", "scanned"];
+const OPEN: readonly LoginState[] = ["pending", "scanned", "fetched"];
 
 const pairs = LOGIN_STATES.flatMap((from) =>
   LOGIN_STATES.map((to) => ({ from, to, allowed: ALLOWED[from].includes(to) })),

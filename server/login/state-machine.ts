@@ -7,8 +7,10 @@ import type { LoginState } from "../../lib/protocol/login";
  * states listed here, so two nodes can never both win one.
  */
 const NEXT_STATES: Record<LoginState, readonly LoginState[]> = {
-  pending: ["scanned", "approved", "denied", "cancelled", "expired", "suspended"],
+  pending: ["scanned", "fetched", "approved", "denied", "cancelled", "expired", "suspended"],
   scanned: ["approved", "denied", "cancelled", "expired", "suspended"],
+  // Push login (section 5): the device opened the request.
+  fetched: ["approved", "denied", "cancelled", "expired", "suspended"],
   // An approved session whose one-time code was never redeemed ends as expired.
   approved: ["redeemed", "expired"],
   redeemed: [],
@@ -29,7 +31,7 @@ export function statesLeadingTo(to: LoginState, among?: readonly LoginState[]): 
 }
 
 export function isOpenState(state: LoginState): boolean {
-  return state === "pending" || state === "scanned";
+  return state === "pending" || state === "scanned" || state === "fetched";
 }
 
 export function isEndedState(state: LoginState): boolean {

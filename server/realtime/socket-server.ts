@@ -20,6 +20,10 @@ export interface SocketData {
   requestId: string;
   /** Events received so far; event n's request id is `<requestId>.<n>`. */
   events: number;
+  /** Set once the socket authenticated as a paired device (device:auth, section 5). */
+  device?: { id: string; address: string; userId: string };
+  /** The device challenge this socket was given (device:challenge), until used. */
+  deviceChallenge?: string;
 }
 
 export type AppSocketServer = Server<

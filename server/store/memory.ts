@@ -19,6 +19,7 @@ import { timingSafeEqualString } from "../crypto/random";
 import { createMemoryPresenceStore } from "./presence-memory";
 import type {
   ConnectionCounter,
+  KeyValueStore,
   LoginSessionRecord,
   LoginSessionStore,
   RateLimiter,
@@ -71,6 +72,7 @@ export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOpti
     for (const [id, entry] of sessions) if (entry.keepUntil <= now) sessions.delete(id);
     for (const [key, entry] of windows) if (entry.resetAt <= now) windows.delete(key);
     for (const [key, expiresAt] of claims) if (expiresAt <= now) claims.delete(key);
+    for (const [key, entry] of values) if (entry.expiresAt <= now) values.delete(key);
   };
   const sweepTimer = setInterval(sweep, SWEEP_INTERVAL_MS);
   // The sweep is housekeeping only; it must never keep the process (or a test run) alive.
@@ -146,6 +148,40 @@ export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOpti
     },
   };
 
+  /** key -> value and its deadline (epoch ms); expired entries are dropped when read. */
+  const values = new Map<string, { value: string; expiresAt: number }>();
+  const readValue = (key: string): string | null => {
+    const entry = values.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt <= readNow()) {
+      values.delete(key);
+      return null;
+    }
+    return entry.value;
+  };
+  const keyValues: KeyValueStore = {
+    async put(key, value, expiresAt) {
+      assertOpen();
+      values.set(key, { value, expiresAt });
+    },
+    async take(key) {
+      assertOpen();
+      const value = readValue(key);
+      values.delete(key);
+      return value;
+    },
+    async swap(key, value, expiresAt) {
+      assertOpen();
+      const old = readValue(key);
+      values.set(key, { value, expiresAt });
+      return old;
+    },
+    async get(key) {
+      assertOpen();
+      return readValue(key);
+    },
+  };
+
   // A restart empties this store: what an earlier process claimed is gone, so nothing dated before
   // this second is accepted (a restart takes well over a second: migrations, keys, listening).
   const epoch = Math.floor(Date.now() / 1000) * 1000;
@@ -159,6 +195,7 @@ export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOpti
     loginSessions,
     rateLimiter,
     replayCache,
+    keyValues,
     presence: createMemoryPresenceStore(assertOpen, readNow),
     async close() {
       if (isClosed) return;
@@ -168,6 +205,7 @@ export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOpti
       windows.clear();
       claims.clear();
       openConnections.clear();
+      values.clear();
     },
   };
 }

@@ -32,6 +32,7 @@ import { ENDED_STATES } from "../../lib/protocol/login";
 import { createRedisPresenceStore, presenceNodesKey } from "./presence-redis";
 import type {
   ConnectionCounter,
+  KeyValueStore,
   LoginSessionRecord,
   LoginSessionStore,
   RateLimiter,
@@ -333,6 +334,24 @@ export async function createRedisStores(opts: {
     },
   };
 
+  // Push login's small values (KeyValueStore): GETDEL and SET ... GET are each one atomic command.
+  const valueKey = (key: string) => `${opts.prefix}kv:${key}`;
+  const pxatOf = (expiresAt: number) => Math.max(Math.ceil(expiresAt), Date.now() + 1);
+  const keyValues: KeyValueStore = {
+    async put(key, value, expiresAt) {
+      await client.set(valueKey(key), value, "PXAT", pxatOf(expiresAt));
+    },
+    async take(key) {
+      return client.getdel(valueKey(key));
+    },
+    async swap(key, value, expiresAt) {
+      return client.set(valueKey(key), value, "PXAT", pxatOf(expiresAt), "GET");
+    },
+    async get(key) {
+      return client.get(valueKey(key));
+    },
+  };
+
   const runAcquireConnection = createScriptRunner(client, ACQUIRE_CONNECTION_SCRIPT);
   const runReleaseConnection = createScriptRunner(client, RELEASE_CONNECTION_SCRIPT);
   const connectionsKey = (ip: string) => `${opts.prefix}conns-ip:${ip}`;
@@ -366,6 +385,7 @@ export async function createRedisStores(opts: {
     loginSessions: guardMethods(loginSessions),
     rateLimiter: guardMethods(rateLimiter),
     replayCache: guardMethods(replayCache),
+    keyValues: guardMethods(keyValues),
     presence: guardMethods(createRedisPresenceStore(client, opts.prefix, createScriptRunner)),
     async close() {
       if (isClosed) return;

@@ -28,6 +28,10 @@ export interface LoginSessionRecord {
   codeExpiresAt?: number;
   /** epoch ms: when the wallet's answer was accepted (for the redeem duration metric) */
   approvedAt?: number;
+  /** Push login (section 5): the address asked for (EIP-55) and what its device is shown. */
+  kind?: "push";
+  pushAddress?: string;
+  pushContext?: { origin: string | null; browser: string; os: string; ip: string | null; userAgent: string | null };
 }
 
 export type TransitionResult =
@@ -38,7 +42,7 @@ export interface TransitionRequest {
   from: readonly LoginState[];
   to: LoginState;
   /** Fields that must equal these values too (compare-and-set). */
-  expect?: Partial<Pick<LoginSessionRecord, "browserSecretHash" | "code">>;
+  expect?: Partial<Pick<LoginSessionRecord, "browserSecretHash" | "code" | "pushAddress">>;
   /** Fields to set with the new state. */
   patch?: Partial<Omit<LoginSessionRecord, "id" | "state">>;
   /** Keep the record at least until this epoch ms (e.g. the code's expiry). */
@@ -91,6 +95,21 @@ export interface ConnectionCounter {
   release(ip: string, nodeId: string): Promise<void>;
 }
 
+/**
+ * Small values with a deadline, shared by all nodes with Redis (push login, docs/protocol.md
+ * section 5): single-use challenges (`take` reads and deletes in one atomic step, so exactly one
+ * taker wins) and "the latest push for an address" (`swap` sets and returns the old value at once).
+ */
+export interface KeyValueStore {
+  /** Stores `value` under `key` until `expiresAt` (epoch ms). */
+  put(key: string, value: string, expiresAt: number): Promise<void>;
+  /** Returns the value and deletes it, in one step; null when absent or expired. */
+  take(key: string): Promise<string | null>;
+  /** Sets `value` until `expiresAt` and returns the value it replaced (null when none), in one step. */
+  swap(key: string, value: string, expiresAt: number): Promise<string | null>;
+  get(key: string): Promise<string | null>;
+}
+
 export interface Stores {
   kind: "memory" | "redis";
   /**
@@ -107,6 +126,8 @@ export interface Stores {
   loginSessions: LoginSessionStore;
   rateLimiter: RateLimiter;
   replayCache: ReplayCache;
+  /** Challenges and the latest push per address (section 5). */
+  keyValues: KeyValueStore;
   /** Channel subscriptions and presence members (presence-types.ts). */
   presence: PresenceStore;
   /** Open sockets per client IP. */
