@@ -193,7 +193,9 @@ export function createLoginService(deps: LoginServiceDeps) {
           requiredClaims: input.requiredClaims ?? [],
           issuedAt: t,
           expiresAt,
-          ...(input.push ? { kind: "push" as const, pushAddress: input.push.address, pushContext: input.push.context } : {}),
+          ...(input.push
+            ? { kind: "push" as const, pushAddress: input.push.address, pushContext: input.push.context }
+            : {}),
         },
         expiresAt + KEEP_AFTER_END_MS,
       );
@@ -389,21 +391,17 @@ export function createLoginService(deps: LoginServiceDeps) {
       return { ok: true, state: "approved" };
     },
 
-    async denyLogin(
+    async denyLogin(sessionId: string): Promise<Result<{ state: "denied" }>> {
+      const denied = await denyAs(sessionId, {});
+      return denied.ok ? { ok: true, state: "denied" } : denied;
+    },
+
+    /** A device's `push:deny` (section 5): reason `user_denied` or `not_me`. */
+    denyPush(
       sessionId: string,
-      via: { pushAddress?: string; reason?: "user_denied" | "not_me" } = {},
-    ): Promise<Result<{ state: "denied"; session: LoginSessionRecord }>> {
-      const session = await load(sessionId);
-      if (!session || !isSameFlow(session, via.pushAddress)) return { ok: false, code: "session_not_found" };
-      if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
-      const result = await transition(sessionId, {
-        from: statesLeadingTo("denied", OPEN_STATES),
-        to: "denied",
-        patch: { reason: via.reason ?? "user_denied" },
-      });
-      return result.ok
-        ? { ok: true, state: "denied", session: result.session }
-        : { ok: false, code: result.session ? closedCode(result.session) : "session_not_found" };
+      via: { pushAddress: string; reason: "user_denied" | "not_me" },
+    ): Promise<Result<{ session: LoginSessionRecord }>> {
+      return denyAs(sessionId, via);
     },
 
     /** A device opens a push (section 5): the first open moves `pending` to `fetched`. */
@@ -469,6 +467,23 @@ export function createLoginService(deps: LoginServiceDeps) {
     /** The store was reset: a session it forgot, or issued before the reset, ends at its browser. */
     endIfForgotten,
   };
+
+  async function denyAs(
+    sessionId: string,
+    via: { pushAddress?: string; reason?: "user_denied" | "not_me" },
+  ): Promise<Result<{ session: LoginSessionRecord }>> {
+    const session = await load(sessionId);
+    if (!session || !isSameFlow(session, via.pushAddress)) return { ok: false, code: "session_not_found" };
+    if (!isOpenState(session.state)) return { ok: false, code: closedCode(session) };
+    const result = await transition(sessionId, {
+      from: statesLeadingTo("denied", OPEN_STATES),
+      to: "denied",
+      patch: { reason: via.reason ?? "user_denied" },
+    });
+    return result.ok
+      ? { ok: true, session: result.session }
+      : { ok: false, code: result.session ? closedCode(result.session) : "session_not_found" };
+  }
 
   async function endIfForgotten(sessionId: string): Promise<LoginState | null> {
     const session = await load(sessionId);

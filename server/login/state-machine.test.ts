@@ -29,10 +29,10 @@ const pairs = LOGIN_STATES.flatMap((from) =>
 );
 
 describe("canTransition", () => {
-  it("covers all 8 x 8 state pairs", () => {
-    expect(LOGIN_STATES).toHaveLength(8);
-    expect(pairs).toHaveLength(64);
-    expect(pairs.filter((p) => p.allowed)).toHaveLength(13);
+  it("covers all 9 x 9 state pairs", () => {
+    expect(LOGIN_STATES).toHaveLength(9);
+    expect(pairs).toHaveLength(81);
+    expect(pairs.filter((p) => p.allowed)).toHaveLength(19);
   });
 
   it.each(pairs.filter((p) => p.allowed))("allows $from -> $to", ({ from, to }) => {

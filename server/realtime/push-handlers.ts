@@ -302,7 +302,7 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
           const device = await currentDevice();
           if (!device) return ack(fail("device_not_found"));
           const notMe = input.data.notMe === true;
-          const result = await login.denyLogin(input.data.sessionId, {
+          const result = await login.denyPush(input.data.sessionId, {
             pushAddress: device.address,
             reason: notMe ? "not_me" : "user_denied",
           });

@@ -339,7 +339,9 @@ export async function createRedisStores(opts: {
   const pxatOf = (expiresAt: number) => Math.max(Math.ceil(expiresAt), Date.now() + 1);
   const keyValues: KeyValueStore = {
     async put(key, value, expiresAt) {
-      await client.set(valueKey(key), value, "PXAT", pxatOf(expiresAt));
+      // A value already due is not stored (Redis refuses a PXAT in the past).
+      if (expiresAt <= Date.now()) await client.del(valueKey(key));
+      else await client.set(valueKey(key), value, "PXAT", pxatOf(expiresAt));
     },
     async take(key) {
       return client.getdel(valueKey(key));

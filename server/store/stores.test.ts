@@ -80,6 +80,47 @@ function describeStores(name: string, makeStores: () => Promise<Stores>) {
       return session;
     }
 
+    describe("key values (push login, section 5)", () => {
+      it("takes a value once, even when many take it at once", async () => {
+        const key = `challenge-${Math.random()}`;
+        await stores.keyValues.put(key, "v", Date.now() + 60_000);
+        const taken = await Promise.all(Array.from({ length: 20 }, () => stores.keyValues.take(key)));
+        expect(taken.filter((v) => v === "v")).toHaveLength(1);
+        expect(await stores.keyValues.get(key)).toBeNull();
+      });
+
+      it("swaps in a value and returns the one it replaced, each exactly once", async () => {
+        const key = `latest-${Math.random()}`;
+        const olds = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => stores.keyValues.swap(key, `s${i}`, Date.now() + 60_000)),
+        );
+        // Every value but the last one written is handed back exactly once: a chain, no loss.
+        expect(olds.filter((v) => v === null)).toHaveLength(1);
+        const last = await stores.keyValues.get(key);
+        const returned = olds.filter((v): v is string => v !== null);
+        expect(new Set([...returned, last]).size).toBe(20);
+      });
+
+      it("forgets a value at its deadline", async () => {
+        const key = `due-${Math.random()}`;
+        await stores.keyValues.put(key, "v", Date.now() - 1);
+        expect(await stores.keyValues.take(key)).toBeNull();
+      });
+
+      it("keeps the transition from a pending QR session to scanned off a push session", async () => {
+        const { record } = makeSession({ kind: "push", pushAddress: "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4" });
+        await stores.loginSessions.create(record, Date.now() + 60_000);
+        const scanned = await stores.loginSessions.transition(record.id, {
+          from: ["pending"],
+          to: "scanned",
+          expect: { pushAddress: undefined },
+        });
+        expect(scanned.ok).toBe(false);
+        const fetched = await stores.loginSessions.transition(record.id, { from: ["pending"], to: "fetched" });
+        expect(fetched).toMatchObject({ ok: true, session: { state: "fetched" } });
+      });
+    });
+
     describe("create and get", () => {
       it("stores a session and reads back an equal copy", async () => {
         const { record } = makeSession({ issuedAt: 1_767_225_599_987, expiresAt: 1_767_225_719_987 });
