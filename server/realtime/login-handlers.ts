@@ -8,10 +8,35 @@ export type LoginHandlerDeps = Pick<
   "config" | "log" | "login" | "stores" | "io" | "metrics" | "availability"
 >;
 
+/**
+ * Counts one start (login:start, or login:push of section 5) against the socket's and the IP's
+ * limits; false when either is used up (the caller acks `rate_limited`).
+ */
+export async function takeStartAllowance(
+  ctx: Pick<AppContext, "config" | "stores" | "metrics">,
+  socket: { data: { starts: number[]; ip: string } },
+): Promise<boolean> {
+  const { loginStartPerSocket, loginStartPerIp, windowMs } = ctx.config.rateLimits;
+  const t = Date.now();
+  const recent = socket.data.starts.filter((at) => at > t - windowMs);
+  if (recent.length >= loginStartPerSocket) {
+    socket.data.starts = recent;
+    ctx.metrics.noteRateLimited("login_start_socket");
+    return false;
+  }
+  recent.push(t);
+  socket.data.starts = recent;
+  const perIp = await ctx.stores.rateLimiter.hit(`start:${socket.data.ip}`, loginStartPerIp, windowMs);
+  if (!perIp.ok) {
+    ctx.metrics.noteRateLimited("login_start_ip");
+    return false;
+  }
+  return true;
+}
+
 /** `login:start`, `login:resume`, `login:cancel` (docs/protocol.md section 1). */
 export function registerLoginHandlers(ctx: LoginHandlerDeps) {
-  const { config, log, login, stores, metrics, availability } = ctx;
-  const { loginStartPerSocket, loginStartPerIp, windowMs } = config.rateLimits;
+  const { log, login, availability } = ctx;
 
   ctx.io.on("connection", (socket) => {
     socket.emit("connection:established", { socket_id: socket.data.socketId });
@@ -24,20 +49,7 @@ export function registerLoginHandlers(ctx: LoginHandlerDeps) {
         async (payload, ack) => {
           const input = loginStartSchema.safeParse(payload ?? undefined);
           if (!input.success) return ack(fail("invalid_request"));
-          const t = Date.now();
-          const recent = socket.data.starts.filter((at) => at > t - windowMs);
-          if (recent.length >= loginStartPerSocket) {
-            socket.data.starts = recent;
-            metrics.noteRateLimited("login_start_socket");
-            return ack(fail("rate_limited"));
-          }
-          recent.push(t);
-          socket.data.starts = recent;
-          const perIp = await stores.rateLimiter.hit(`start:${socket.data.ip}`, loginStartPerIp, windowMs);
-          if (!perIp.ok) {
-            metrics.noteRateLimited("login_start_ip");
-            return ack(fail("rate_limited"));
-          }
+          if (!(await takeStartAllowance(ctx, socket))) return ack(fail("rate_limited"));
           const session = await login.startLogin({ requiredClaims: input.data?.requiredClaims });
           await socket.join(loginRoom(session.sessionId));
           ack({ ok: true, session });

@@ -33,12 +33,13 @@ import {
 } from "../push/devices";
 import { describeUserAgent } from "../push/user-agent";
 import { loginRoom } from "./emit";
+import { takeStartAllowance } from "./login-handlers";
 import { failAck as fail, runGuarded } from "./run-guarded";
 import type { AppSocketServer } from "./socket-server";
 
 export type PushHandlerDeps = Pick<
   AppContext,
-  "config" | "log" | "login" | "stores" | "io" | "metrics" | "db" | "verifier"
+  "config" | "log" | "login" | "stores" | "io" | "metrics" | "db" | "verifier" | "availability"
 >;
 
 export const deviceRoom = (deviceId: string) => `device:${deviceId}`;
@@ -90,8 +91,7 @@ export function toPushRequest(
 }
 
 export function registerPushHandlers(ctx: PushHandlerDeps) {
-  const { config, log, login, stores, metrics, db, io } = ctx;
-  const { loginStartPerSocket, loginStartPerIp, windowMs } = config.rateLimits;
+  const { config, log, login, stores, db, io, availability } = ctx;
 
   /** After the page's ack: supersede the address's older push, then reach its devices. */
   async function deliver(session: LoginSessionRecord) {
@@ -128,20 +128,7 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
             return ack(fail("invalid_request"));
           }
           // The limits of login:start (per socket, per IP) count pushes too.
-          const t = Date.now();
-          const recent = socket.data.starts.filter((at) => at > t - windowMs);
-          if (recent.length >= loginStartPerSocket) {
-            socket.data.starts = recent;
-            metrics.noteRateLimited("login_start_socket");
-            return ack(fail("rate_limited"));
-          }
-          recent.push(t);
-          socket.data.starts = recent;
-          const perIp = await stores.rateLimiter.hit(`start:${socket.data.ip}`, loginStartPerIp, windowMs);
-          if (!perIp.ok) {
-            metrics.noteRateLimited("login_start_ip");
-            return ack(fail("rate_limited"));
-          }
+          if (!(await takeStartAllowance(ctx, socket))) return ack(fail("rate_limited"));
           // Per address, known or not: the same answer either way.
           const key = address.toLowerCase();
           const short = await stores.rateLimiter.hit(`push10m:${key}`, config.push.capPer10Min, TEN_MINUTES_MS);
@@ -178,7 +165,7 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
             deliver(session).catch((err: unknown) => log.warn({ err, sessionId: session.id }, "push delivery failed"));
           }
         },
-        { socket },
+        { socket, availability },
       ),
     );
 
@@ -210,7 +197,7 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
           socket.data.deviceChallenge = challengeId;
           ack({ ok: true, challengeId, message, expiresAt: new Date(expiresAt).toISOString() });
         },
-        { socket },
+        { socket, availability },
       ),
     );
 
@@ -237,7 +224,7 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
           await socket.join([deviceRoom(device.id), pushAddressRoom(device.address)]);
           ack({ ok: true, device: toDeviceView({ ...device, lastSeenAt: new Date() }) });
         },
-        { socket },
+        { socket, availability },
       ),
     );
 
@@ -264,7 +251,7 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
           if (!opened.ok) return ack(fail(opened.code));
           ack({ ok: true, request: toPushRequest(ctx, opened.session, socket.data.ip) });
         },
-        { socket },
+        { socket, availability },
       ),
     );
 
@@ -286,7 +273,7 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
           );
           ack(result.ok ? { ok: true, state: "approved" } : fail(result.code));
         },
-        { socket },
+        { socket, availability },
       ),
     );
 
@@ -321,7 +308,7 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
           }
           ack({ ok: true, state: "denied" });
         },
-        { socket },
+        { socket, availability },
       ),
     );
   });
