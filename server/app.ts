@@ -146,12 +146,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         log.info({ event: "claims_refused", sessionId, code, reason, requestId }, "verifiable claims refused"),
       notify: (event) => emitLoginState(io, event),
       onPushEnded: (session) => emitPushClosed(io, session),
-      onApproved: async ({ address, claims, ip, userAgent }) => {
+      onApproved: async ({ address, claims, ip, userAgent, method }) => {
         const user = await loginWrites.recordLogin({
           address,
           ip,
           userAgent,
-          method: "qr",
+          method,
           ...(claims ? { claims } : {}),
         });
         return { userId: user.id };

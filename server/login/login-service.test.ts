@@ -386,6 +386,7 @@ for (const backend of BACKENDS) {
           sessionId: started.sessionId,
           address: walletKey.address,
           requiredClaims: [],
+          method: "qr",
           ip: "203.0.113.7",
           userAgent: "test-wallet",
         },

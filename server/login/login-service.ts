@@ -43,6 +43,8 @@ export interface ApprovedLogin {
   sessionId: string;
   address: string;
   requiredClaims: string[];
+  /** How the browser asked: a scanned QR or a push to a paired device (section 5). */
+  method: "qr" | "push";
   /** Claims disclosed by a verified presentation (docs/protocol.md section 4), to store on the user. */
   claims?: Record<string, unknown>;
   /** Who answered: the wallet's IP and user agent, for the login event. */
@@ -369,6 +371,7 @@ export function createLoginService(deps: LoginServiceDeps) {
           sessionId: session.id,
           address: recovered,
           requiredClaims: session.requiredClaims,
+          method: session.pushAddress === undefined ? "qr" : "push",
           ...(claims ? { claims } : {}),
           ...meta,
         }));

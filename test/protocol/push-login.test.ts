@@ -186,6 +186,9 @@ for (const kind of ["memory", "redis"] as const) {
       });
       expect(redeemed.status).toBe(200);
       expect(redeemed.body.user.address).toBe(key.address);
+      // The login event says how the browser asked.
+      const events = await app.ctx.db.loginEvent.findMany({ where: { userId: redeemed.body.user.id } });
+      expect(events.map((e) => e.method)).toEqual(["push"]);
     });
 
     it("ends the session on a wrong number, and refuses another key's signature", async () => {
