@@ -60,8 +60,8 @@ export interface LoginStateEvent {
   code?: string;
 }
 
-/** What the wallet receives from `GET /api/login/requests/{sessionId}`. */
-export interface LoginRequest {
+/** The EIP-4361 fields a wallet signs for, in a QR request and in a push request alike. */
+export interface SignInRequestFields {
   sessionId: string;
   appName: string;
   domain: string;
@@ -73,6 +73,10 @@ export interface LoginRequest {
   expirationTime: string;
   statement: string;
   requestId: string;
+}
+
+/** What the wallet receives from `GET /api/login/requests/{sessionId}`. */
+export interface LoginRequest extends SignInRequestFields {
   responseUri: string;
   matchChoices: string[];
   requiredClaims: string[];

@@ -3,7 +3,7 @@
  * exact texts a device signs. Shared by the server, the wallet (lib/wallet/push.ts) and clients.
  */
 import { z } from "zod";
-import type { LoginState } from "./login";
+import type { LoginState, SignInRequestFields } from "./login";
 import { matchCodeSchema, sessionIdSchema } from "./login-schemas";
 
 export const CHALLENGE_TTL_MS = 120_000;
@@ -60,18 +60,7 @@ export interface PushContext {
 }
 
 /** What a device shows and signs (section 5.2). */
-export interface PushRequest {
-  sessionId: string;
-  appName: string;
-  domain: string;
-  uri: string;
-  version: "1";
-  chainId: number;
-  nonce: string;
-  issuedAt: string;
-  expirationTime: string;
-  statement: string;
-  requestId: string;
+export interface PushRequest extends SignInRequestFields {
   address: string;
   matchMode: "type";
   context: PushContext;
