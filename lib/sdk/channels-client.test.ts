@@ -47,7 +47,14 @@ async function startFakeServer() {
   const io = new Server(http, { path: "/socket.io", transports: ["websocket"] });
   const sockets = new Map<string, ServerSocket>();
   /** How many subscribes to refuse as `unavailable` (the server's Redis away). */
-  const control = { unavailableSubscribes: 0 };
+  const control = {
+    unavailableSubscribes: 0,
+    /**
+     * Presence changes announced to the subscribing socket after its snapshot was read and
+     * before its ack, as a member on another node joining or leaving in between.
+     */
+    announcedBeforeAck: [] as Array<{ event: "presence:member_added" | "presence:member_removed"; userId: string }>,
+  };
 
   io.on("connection", (socket) => {
     const socketId = `${nextSocket++}.${Math.floor(Math.random() * 1e6)}`;
@@ -93,6 +100,9 @@ async function startFakeServer() {
         socket.to(`ch:${channel}`).emit("presence:member_added", { channel, user_id: userId, user_info: info });
       }
       const hash = Object.fromEntries([...members].map(([id, m]) => [id, m.info]));
+      for (const { event, userId: changed } of control.announcedBeforeAck.splice(0)) {
+        socket.emit(event, { channel, user_id: changed, user_info: { address: `0x${changed}` } });
+      }
       ack({ ok: true, channel, presence: { ids: Object.keys(hash), hash, count: members.size } });
     });
     socket.on("channel:unsubscribe", ({ channel }: { channel: string }) => leave(channel));
@@ -230,6 +240,20 @@ describe("createChannelsClient", () => {
     await waitFor(() => aliceSub.members().length === 1);
     expect(ids(aliceSub.members())).toEqual(["alice"]);
     expect(changes.at(-1)).toEqual(["alice"]);
+  });
+
+  it("applies presence changes heard before the subscribe's ack on top of its snapshot", async () => {
+    const bob = client("bob");
+    await waitFor(() => bob.subscribe("presence-race").isSubscribed());
+    const alice = client("alice");
+    // Bob leaves and carol joins after alice's snapshot was read, before its ack.
+    server.control.announcedBeforeAck.push(
+      { event: "presence:member_added", userId: "carol" },
+      { event: "presence:member_removed", userId: "bob" },
+    );
+    const room = alice.subscribe("presence-race");
+    await waitFor(() => room.isSubscribed());
+    expect(ids(room.members())).toEqual(["alice", "carol"]);
   });
 
   it("shares one server subscription between handles and leaves with the last", async () => {

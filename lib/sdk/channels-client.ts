@@ -119,6 +119,13 @@ interface ChannelState {
   isSubscribed: boolean;
   handlers: Map<string, Set<ChannelEventHandler>>;
   members: Map<string, unknown>;
+  /**
+   * Presence changes heard while a subscribe is in flight. The server joins the socket to
+   * the channel's room before it reads the snapshot, so a member who joins or leaves in
+   * between is announced before the ack whose snapshot may not hold the change yet: the
+   * ack's snapshot is the base and these are applied on top, in order.
+   */
+  heardDuringSubscribe?: Array<{ userId: string; userInfo?: unknown; isAdded: boolean }>;
   memberListeners: Set<(members: PresenceMember[]) => void>;
   subscribedListeners: Set<() => void>;
   errorListeners: Set<(error: ChannelsClientError) => void>;
@@ -230,8 +237,11 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
         payload.auth = signed.auth;
         if (signed.channel_data !== undefined) payload.channel_data = signed.channel_data;
       }
+      state.heardDuringSubscribe = [];
       const ack = await emitSubscribe(payload);
       if (!isCurrent()) return;
+      const heard = state.heardDuringSubscribe;
+      state.heardDuringSubscribe = undefined;
       if (!ack.ok) {
         fail(state, new ChannelsClientError(ack.error.code, ack.error.message, { channel: state.name }));
         return;
@@ -241,11 +251,16 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
       if (ack.presence) {
         const { ids, hash } = ack.presence;
         state.members = new Map(ids.map((id) => [id, Object.hasOwn(hash, id) ? (hash[id] ?? null) : null]));
+        for (const change of heard ?? []) {
+          if (change.isAdded) state.members.set(change.userId, change.userInfo ?? null);
+          else state.members.delete(change.userId);
+        }
         notify(state.memberListeners, membersOf(state));
       }
       notify(state.subscribedListeners);
     } catch (error) {
       if (!isCurrent()) return;
+      state.heardDuringSubscribe = undefined;
       fail(
         state,
         error instanceof ChannelsClientError
@@ -278,13 +293,16 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
   function onMemberAdded({ channel, user_id: userId, user_info: userInfo }: MemberAddedPayload): void {
     const state = channels.get(channel);
     if (!state) return;
+    state.heardDuringSubscribe?.push({ userId, userInfo, isAdded: true });
     state.members.set(userId, userInfo ?? null);
     notify(state.memberListeners, membersOf(state));
   }
 
   function onMemberRemoved({ channel, user_id: userId }: MemberRemovedPayload): void {
     const state = channels.get(channel);
-    if (!state || !state.members.delete(userId)) return;
+    if (!state) return;
+    state.heardDuringSubscribe?.push({ userId, isAdded: false });
+    if (!state.members.delete(userId)) return;
     notify(state.memberListeners, membersOf(state));
   }
 
