@@ -422,6 +422,12 @@ export function createLoginService(deps: LoginServiceDeps) {
       return { ok: true, session };
     },
 
+    /** A push session still open for a device of `pushAddress` (a device that connects late gets it), else null. */
+    async readOpenPush(sessionId: string, pushAddress: string): Promise<LoginSessionRecord | null> {
+      const session = await load(sessionId);
+      return session && isSameFlow(session, pushAddress) && isOpenState(session.state) ? session : null;
+    },
+
     /** A newer push for the same address ends this one if it is still open. */
     async supersedePush(sessionId: string): Promise<void> {
       await transition(sessionId, {

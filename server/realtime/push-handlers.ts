@@ -3,8 +3,11 @@
  * device's `device:challenge`, `device:auth`, `push:open`, `push:approve`, `push:deny`.
  * - The page's answer does not depend on the address: devices are looked up after the ack.
  * - Device challenges are single use (KeyValueStore.take) and bound to the socket that asked.
- * - A device socket joins `device:<id>` (unpairing disconnects it on every node) and
- *   `push-addr:<address>` (pushes and `push:closed` for its address).
+ * - A device socket joins `device:<id>` (unpairing disconnects it on every node),
+ *   `device-ip:<id>:<ip>` (so a push's `ipMatches` is computed for each socket by room, on
+ *   every node) and `push-addr:<address>` (`push:closed` for its address).
+ * - A device that authenticates while its address's latest push is still open gets that push
+ *   at once (the latest push per address is in the key-value store, so on any node).
  */
 import {
   CHALLENGE_TTL_MS,
@@ -24,6 +27,7 @@ import { randomBase64url } from "../crypto/random";
 import { recoverPersonalSign } from "../crypto/eip191";
 import { keccak256 } from "../crypto/keccak";
 import {
+  type DeviceRecord,
   findDevice,
   findPushTargets,
   muteDevice,
@@ -37,12 +41,15 @@ import { takeStartAllowance } from "./login-handlers";
 import { failAck as fail, runGuarded } from "./run-guarded";
 import type { AppSocketServer } from "./socket-server";
 
+type AppSocket = Parameters<Parameters<AppSocketServer["on"]>[1]>[0];
+
 export type PushHandlerDeps = Pick<
   AppContext,
   "config" | "log" | "login" | "stores" | "io" | "metrics" | "db" | "verifier" | "availability"
 >;
 
 export const deviceRoom = (deviceId: string) => `device:${deviceId}`;
+const deviceIpRoom = (deviceId: string, ip: string) => `device-ip:${deviceId}:${ip}`;
 export const pushAddressRoom = (address: string) => `push-addr:${address.toLowerCase()}`;
 const latestPushKey = (address: string) => `push-latest:${address.toLowerCase()}`;
 const deviceChallengeKey = (id: string) => `device-challenge:${id}`;
@@ -99,12 +106,29 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
     const older = await stores.keyValues.swap(latestPushKey(address), session.id, session.expiresAt);
     if (older && older !== session.id) await login.supersedePush(older);
     const targets = await findPushTargets(db, address, new Date());
+    const ip = session.pushContext?.ip ?? null;
+    const request = toPushRequest(ctx, session, null);
+    const elsewhere = { sessionId: session.id, request };
+    const sameIp = { sessionId: session.id, request: { ...request, context: { ...request.context, ipMatches: true } } };
     for (const device of targets) {
-      // Each device socket computes ipMatches itself: sockets of one device may sit on other nodes.
-      io.to(deviceRoom(device.id)).emit("push:request", {
-        sessionId: session.id,
-        request: toPushRequest(ctx, session, null),
-      });
+      // The sockets of one device may sit on several nodes and networks: those in the room of
+      // the page's IP get ipMatches true, the others false.
+      if (!ip) {
+        io.to(deviceRoom(device.id)).emit("push:request", elsewhere);
+        continue;
+      }
+      io.to(deviceIpRoom(device.id, ip)).emit("push:request", sameIp);
+      io.to(deviceRoom(device.id)).except(deviceIpRoom(device.id, ip)).emit("push:request", elsewhere);
+    }
+  }
+
+  /** The address's latest push, if still open, to a device socket that has just authenticated. */
+  async function deliverPending(socket: { data: { ip: string }; emit: AppSocket["emit"] }, device: DeviceRecord) {
+    if (device.mutedUntil && device.mutedUntil.getTime() > Date.now()) return;
+    const latest = await stores.keyValues.get(latestPushKey(device.address));
+    const session = latest ? await login.readOpenPush(latest, device.address) : null;
+    if (session) {
+      socket.emit("push:request", { sessionId: session.id, request: toPushRequest(ctx, session, socket.data.ip) });
     }
   }
 
@@ -221,8 +245,14 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
           if (!recovered || recovered !== device.address) return ack(fail("invalid_signature"));
           await touchDevice(db, device.id);
           socket.data.device = { id: device.id, address: device.address, userId: device.userId };
-          await socket.join([deviceRoom(device.id), pushAddressRoom(device.address)]);
+          await socket.join([
+            deviceRoom(device.id),
+            deviceIpRoom(device.id, socket.data.ip),
+            pushAddressRoom(device.address),
+          ]);
           ack({ ok: true, device: toDeviceView({ ...device, lastSeenAt: new Date() }) });
+          // After the ack, so the device knows it is connected before its first push.
+          await deliverPending(socket, device);
         },
         { socket, availability },
       ),

@@ -4,60 +4,21 @@
  * supersession, cancel reaching the phone, caps, "This wasn't me" (mute and security event),
  * an unpaired device refused, and the same answer for unknown addresses.
  */
-import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChallengeView, DeviceView, PushClosedEvent, PushRequest } from "../../lib/protocol/push";
+import type { ChallengeView, DeviceView, PushRequest } from "../../lib/protocol/push";
 import type { LoginStateEvent, RedeemResponse } from "../../lib/protocol/login";
-import {
-  createPushApproval,
-  createWalletKey,
-  signDeviceChallenge,
-  signPairingChallenge,
-  type WalletKey,
-} from "../../lib/wallet";
+import { createPushApproval, createWalletKey, signPairingChallenge } from "../../lib/wallet";
 import { startTestApp, type TestApp } from "../support/start-test-app";
 import { TEST_REDIS_URL } from "../support/services";
-import {
-  WAIT_MS,
-  connectSocket,
-  emitAck,
-  logIn,
-  postJson,
-  request,
-  StateRecorder,
-  type BrowserSocket,
-} from "./helpers";
-
-type AnySocket = Socket;
-
-/** Every event of one name a socket receives, with a wait for the next match. */
-class Inbox<T> {
-  readonly items: T[] = [];
-  private waiters: Array<{ match: (e: T) => boolean; resolve: (e: T) => void }> = [];
-  constructor(socket: AnySocket, event: string) {
-    socket.on(event, (item: T) => {
-      this.items.push(item);
-      this.waiters = this.waiters.filter((w) => (w.match(item) ? (w.resolve(item), false) : true));
-    });
-  }
-  waitFor(match: (e: T) => boolean): Promise<T> {
-    const seen = this.items.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`nothing matched in time; got ${JSON.stringify(this.items)}`)),
-        WAIT_MS,
-      );
-      this.waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
-    });
-  }
-}
+import { emitAck, logIn, postJson, request } from "./helpers";
+import { createPushClients } from "./push-helpers";
 
 for (const kind of ["memory", "redis"] as const) {
   describe(`push login (${kind} stores)`, () => {
     let app: TestApp;
     let domain: string;
-    const sockets: AnySocket[] = [];
+    const clients = createPushClients(() => app.baseUrl);
+    const { connect, pair, connectDevice, pushFrom, startedPush } = clients;
 
     beforeAll(async () => {
       app = await startTestApp({
@@ -68,59 +29,9 @@ for (const kind of ["memory", "redis"] as const) {
       domain = new URL(app.baseUrl).host;
     });
     afterAll(async () => {
-      for (const s of sockets) s.disconnect();
+      clients.closeAll();
       await app?.stop();
     });
-
-    async function connect(): Promise<AnySocket> {
-      const { socket } = await connectSocket(app.baseUrl);
-      sockets.push(socket as unknown as AnySocket);
-      return socket as unknown as AnySocket;
-    }
-
-    async function pair(key: WalletKey, name?: string): Promise<DeviceView> {
-      const challenge = await postJson<ChallengeView>(`${app.baseUrl}/api/devices/challenge`, { address: key.address });
-      expect(challenge.status).toBe(200);
-      const signed = await signPairingChallenge(key, challenge.body, domain);
-      const paired = await postJson<{ device: DeviceView }>(`${app.baseUrl}/api/devices`, {
-        ...signed,
-        ...(name ? { name } : {}),
-      });
-      expect(paired.status).toBe(201);
-      return paired.body.device;
-    }
-
-    /** A device socket, authenticated, with its inboxes. */
-    async function connectDevice(key: WalletKey, device: DeviceView) {
-      const socket = await connect();
-      const requests = new Inbox<{ sessionId: string; request: PushRequest }>(socket, "push:request");
-      const closed = new Inbox<PushClosedEvent>(socket, "push:closed");
-      const challenge = (await emitAck(socket, "device:challenge", { deviceId: device.id })) as unknown as {
-        ok: true;
-      } & ChallengeView;
-      expect(challenge.ok).toBe(true);
-      const auth = await emitAck(socket, "device:auth", await signDeviceChallenge(key, challenge, domain));
-      expect(auth).toMatchObject({ ok: true, device: { id: device.id, address: key.address } });
-      return { socket, requests, closed };
-    }
-
-    async function pushFrom(address: string) {
-      const socket = await connect();
-      const states = new StateRecorder(socket as unknown as BrowserSocket);
-      const ack = await emitAck(socket, "login:push", { address });
-      return { socket, states, ack };
-    }
-
-    async function startedPush(address: string) {
-      const browser = await pushFrom(address);
-      if (!browser.ack.ok) throw new Error(JSON.stringify(browser.ack));
-      const session = (browser.ack as unknown as { session: unknown }).session as {
-        sessionId: string;
-        matchCode: string;
-        browserSecret: string;
-      };
-      return { ...browser, session };
-    }
 
     it("pairs with a signed challenge, once per challenge, and refuses a wrong signature", async () => {
       const key = createWalletKey();
@@ -291,7 +202,7 @@ for (const kind of ["memory", "redis"] as const) {
       const unpaired = await request(`${app.baseUrl}/api/devices/${device.id}`, { method: "DELETE", headers: auth });
       expect(unpaired.status).toBe(200);
       await gone;
-      const again = await connect();
+      const again = await connect("device");
       const refused = await emitAck(again, "device:challenge", { deviceId: device.id });
       expect(refused).toMatchObject({ ok: false, error: { code: "device_not_found" } });
       const noToken = await request(`${app.baseUrl}/api/devices`);
