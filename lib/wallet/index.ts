@@ -13,3 +13,5 @@ export type { ApproveLoginInput, WalletFetchOptions } from "./wallet-login";
 export { presentRequiredClaims } from "./wallet-claims";
 export type { PresentClaimsInput } from "./wallet-claims";
 export { checkPushRequest, createPushApproval, signDeviceChallenge, signPairingChallenge } from "./push";
+export { connectDevice, domainOf, pairDevice } from "./push-device";
+export type { ConnectDeviceOptions, DeviceConnection, DeviceStatus, PairDeviceInput } from "./push-device";

@@ -140,7 +140,8 @@ function parseAnswer<T>(schema: z.ZodType<T>, answer: unknown): T {
   return parsed.data;
 }
 
-function postJson(url: string, body: unknown, options: WalletFetchOptions): Promise<unknown> {
+/** POSTs JSON and reads the answer; an error body becomes a WalletError (shared with push.ts's pairing). */
+export function postJson(url: string, body: unknown, options: WalletFetchOptions): Promise<unknown> {
   const init = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
   return requestJson(url, init, options);
 }
