@@ -14,7 +14,7 @@
 import { io } from "socket.io-client";
 import type { ManagerOptions, Socket, SocketOptions } from "socket.io-client";
 import { z } from "zod";
-import { matchCodeSchema, sessionIdSchema } from "../protocol/login-schemas";
+import { loginRequestSchema, matchCodeSchema, sessionIdSchema } from "../protocol/login-schemas";
 import type { ChallengeView, DeviceView, PushClosedEvent, PushRequest } from "../protocol/push";
 import type { LoginState } from "../protocol/login";
 import { checkPushRequest, createPushApproval, signDeviceChallenge, signPairingChallenge } from "./push";
@@ -38,29 +38,21 @@ const deviceSchema = z.object({
   createdAt: isoTime,
   lastSeenAt: isoTime.nullable(),
 });
-const pushRequestSchema = z.object({
-  sessionId: sessionIdSchema,
-  appName: z.string().max(200),
-  domain: z.string().min(1).max(255),
-  uri: z.string().url().max(2048),
-  version: z.literal("1"),
-  chainId: z.number().int().positive(),
-  nonce: z.string().regex(/^[A-Za-z0-9]{8,64}$/),
-  issuedAt: isoTime,
-  expirationTime: isoTime,
-  statement: z.string().max(1000),
-  requestId: z.string().max(200),
-  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-  matchMode: z.literal("type"),
-  context: z.object({
-    origin: z.string().max(2048).nullable(),
-    browser: z.string().max(100),
-    os: z.string().max(100),
-    ip: z.string().max(64).nullable(),
-    ipMatches: z.boolean(),
-    time: isoTime,
-  }),
-});
+// A push request is section 1.3's login request without what only a QR answer needs, plus these.
+const pushRequestSchema = loginRequestSchema
+  .omit({ responseUri: true, matchChoices: true, requiredClaims: true })
+  .extend({
+    address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    matchMode: z.literal("type"),
+    context: z.object({
+      origin: z.string().max(2048).nullable(),
+      browser: z.string().max(100),
+      os: z.string().max(100),
+      ip: z.string().max(64).nullable(),
+      ipMatches: z.boolean(),
+      time: isoTime,
+    }),
+  });
 const pushEventSchema = z.object({ sessionId: sessionIdSchema, request: pushRequestSchema });
 const closedSchema = z.object({
   sessionId: sessionIdSchema,
