@@ -30,6 +30,7 @@ import { createSecurityHeaders } from "./http/security-headers";
 import { isSocketIoPath, normalizeRequestTarget, refuseUpgrade } from "./http/request-target";
 import { startMtlsServer } from "./http/mtls-server";
 import { loadTrustedAttestors } from "./claims/attestors";
+import { createAttestorDirectory } from "./claims/attestor-directory";
 import { createPresentationVerifier } from "./claims/verify-presentation";
 import { createMetrics, type MetricsSources } from "./metrics/metrics";
 import { createGuardedMetricsHandler, METRICS_PATH, startMetricsServer } from "./metrics/metrics-endpoint";
@@ -125,7 +126,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     if (config.claims.devAttestor && config.env === "production") {
       log.warn("DEV_ATTESTOR is on in production: anyone with the data folder's dev key can attest any claim");
     }
-    log.info({ attestors: [...attestors.keys()] }, "verifiable claims: trusted attestors");
+    log.info({ attestors: [...attestors.keys()] }, "verifiable claims: configured attestors (and trusted records)");
+    const attestorDirectory = createAttestorDirectory({
+      db: database.prisma,
+      configured: attestors,
+      publicUrl: config.publicUrl,
+    });
 
     const httpServer = createServer();
     const sockets = await createSocketServer(httpServer, config, log, requestIds.generate, onRedisError);
@@ -141,7 +147,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       config,
       store: stores.loginSessions,
       verifier,
-      presentations: createPresentationVerifier(attestors),
+      presentations: createPresentationVerifier(attestorDirectory),
       onClaimsRefused: ({ sessionId, code, reason, requestId }) =>
         log.info({ event: "claims_refused", sessionId, code, reason, requestId }, "verifiable claims refused"),
       notify: (event) => emitLoginState(io, event),

@@ -22,6 +22,7 @@
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { sdJwtHasher } from "../../lib/claims/credentials";
 import { ES256K, addressOfJwk, verifyEs256k } from "../../lib/claims/es256k";
+import { fixedAttestors, type AcceptedKey, type AttestorDirectory } from "./attestor-directory";
 
 export const CLAIMS_CLOCK_SKEW_SECONDS = 60;
 export const KB_MAX_AGE_SECONDS = 300;
@@ -41,8 +42,8 @@ const REGISTERED_CLAIMS = new Set([
   "_sd_alg",
 ]);
 
-/** Trusted attestors: issuer identifier (`iss`) -> its public secp256k1 JWK. */
-export type TrustedAttestors = ReadonlyMap<string, unknown>;
+/** Trusted attestors: issuer identifier (`iss`) -> its public secp256k1 JWK, or a directory read per login. */
+export type TrustedAttestors = ReadonlyMap<string, unknown> | AttestorDirectory;
 
 export interface PresentationCheck {
   presentation: string;
@@ -66,7 +67,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function createPresentationVerifier(attestors: TrustedAttestors) {
+/** Whether `signature` over `data` is by one of the keys accepted for a credential issued at `iat`. */
+function verifyWithAcceptedKeys(keys: readonly AcceptedKey[], iat: unknown, data: string, signature: string): boolean {
+  return keys.some(
+    (key) =>
+      (key.issuedBefore === undefined || (typeof iat === "number" && iat < key.issuedBefore)) &&
+      verifyEs256k(key.jwk, data, signature),
+  );
+}
+
+export function createPresentationVerifier(trusted: TrustedAttestors) {
+  const attestors: AttestorDirectory =
+    "find" in trusted && typeof trusted.find === "function"
+      ? (trusted as AttestorDirectory)
+      : fixedAttestors(trusted as ReadonlyMap<string, unknown>);
   const decoder = new SDJwtVcInstance({ hasher: sdJwtHasher });
 
   return {
@@ -83,7 +97,14 @@ export function createPresentationVerifier(attestors: TrustedAttestors) {
       const kbHeader = decoded.kbJwt?.header;
       if (!header || !payload) return invalid("not an SD-JWT");
       if (header.alg !== ES256K || !ISSUER_TYPES.has(String(header.typ))) return invalid("issuer JWT alg or typ");
-      if (typeof payload.iss !== "string" || !attestors.has(payload.iss)) return invalid("untrusted issuer");
+      if (typeof payload.iss !== "string") return invalid("untrusted issuer");
+      let attestor: Awaited<ReturnType<AttestorDirectory["find"]>>;
+      try {
+        attestor = await attestors.find(payload.iss);
+      } catch {
+        return invalid("attestor records unavailable");
+      }
+      if (!attestor) return invalid("untrusted issuer");
       if (typeof payload.vct !== "string") return invalid("no vct");
       if ("status" in payload) return invalid("status lists are not fetched");
       if (!kbHeader || kbHeader.alg !== ES256K) return invalid("no ES256K key-binding JWT");
@@ -91,10 +112,10 @@ export function createPresentationVerifier(attestors: TrustedAttestors) {
       const holder = addressOfJwk(holderJwk);
       if (!holder || holder.toLowerCase() !== check.holderAddress.toLowerCase()) return invalid("wrong holder");
 
-      const issuerJwk = attestors.get(payload.iss);
+      const issuerKeys = attestor.keys;
       const sdjwt = new SDJwtVcInstance({
         hasher: sdJwtHasher,
-        verifier: (data, signature) => verifyEs256k(issuerJwk, data, signature),
+        verifier: (data, signature) => verifyWithAcceptedKeys(issuerKeys, payload.iat, data, signature),
         kbVerifier: (data, signature) => verifyEs256k(holderJwk, data, signature),
         statusListFetcher: () => Promise.reject(new Error("status lists are not fetched")),
       });
