@@ -234,19 +234,18 @@ export async function runAttestorCli(argv: string[], io: CliIo): Promise<number>
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
-    if (error instanceof UsageError) return usageFailure(cli, error.message);
-    io.err(error instanceof Error ? error.message : String(error));
-    return 1;
+    return error instanceof UsageError ? usageFailure(cli, error.message) : failed(io, error);
   } finally {
     await close();
   }
 }
 
-const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isMain) {
-  process.exitCode = await runAttestorCli(process.argv.slice(2), {
-    env: process.env,
-    out: (line) => console.log(line),
-    err: (line) => console.error(line),
-  });
+function failed(io: CliIo, error: unknown): number {
+  io.err(error instanceof Error ? error.message : String(error));
+  return 1;
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const io: CliIo = { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) };
+  process.exitCode = await runAttestorCli(process.argv.slice(2), io);
 }
