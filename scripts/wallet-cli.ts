@@ -5,27 +5,34 @@
  * by its owner alone: it is a development wallet, never one for real funds. Its verifiable
  * credential (docs/protocol.md section 4), if it has one, is `wallet-cli-credential.txt` beside it,
  * issued by `attest` with the development attestor a dev server keeps in the same folder.
+ * `pair` records the device it paired in `wallet-cli-devices.json` beside it (site, address and
+ * device id: not a secret, the key is what authenticates), which `listen` connects as.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import qrcode from "qrcode-terminal";
+import { z } from "zod";
 import { issueCredential, presentCredential } from "../lib/claims/credentials";
 import { privateKeyHexOf, publicJwkOf } from "../lib/claims/es256k";
 import type { LoginRequest } from "../lib/protocol/login";
 import { DEV_ATTESTOR_FILE, readDevAttestor } from "../server/claims/attestors";
 import { LoginClientError, createLoginClient } from "../lib/client/login-client";
 import { claimNameSchema, matchCodeSchema } from "../lib/protocol/login-schemas";
+import { deviceNameSchema } from "../lib/protocol/push";
+import type { PushClosedEvent, PushRequest } from "../lib/protocol/push";
 import {
   WalletError,
   approveLogin,
+  connectDevice,
   createWalletKey,
   denyLogin,
   fetchLoginRequest,
   importWalletKey,
+  pairDevice,
   presentRequiredClaims,
 } from "../lib/wallet/index";
-import type { WalletKey } from "../lib/wallet/index";
+import type { DeviceConnection, WalletKey } from "../lib/wallet/index";
 import { UsageError, parseCommandLine, usageFailure } from "./cli-args";
 import type { CliValues } from "./cli-args";
 
@@ -50,6 +57,15 @@ Commands:
                         <DATA_DIR>/wallet-cli-credential.txt (not with --key: the
                         simulator's key, say, whose credential is only printed)
   key [--key <hex>]     print the wallet's address
+  pair [--name <name>] [--endpoint <url>] [--key <hex>]
+                        pair this wallet's key as a device of its address for push
+                        login (signs the server's challenge); remembered for listen
+  listen [--endpoint <url>] [--key <hex>] [--device <id>] [--number <NN> | --deny | --not-me] [--once]
+                        stay connected as the paired device and print each sign-in
+                        request with its context (app, site, origin, browser and OS,
+                        IP and whether it matches this device's, time); then ask for
+                        the number the sign-in page shows, d to deny or n for "This
+                        wasn't me" (read from stdin, one line per request)
 
 Options:
   --key <hex>           sign with this private key instead of the CLI's own
@@ -57,6 +73,11 @@ Options:
   --match <code>        the two-digit code the browser shows
   --endpoint <url>      the app's origin (default: PUBLIC_URL, else http://localhost:3000)
   --auto                (demo) approve with a fresh key as well
+  --name <name>         (pair) the device's name, 1-64 characters (default "Wallet")
+  --device <id>         (listen) the device id to connect as (default: the one pair saved)
+  --number <NN>         (listen) approve every request with this number, without asking
+  --deny, --not-me      (listen) deny every request, or answer "This wasn't me", without asking
+  --once                (listen) exit after the first request ends (0 if answered as asked)
   --claim <name=value>  a claim (repeatable); the value is JSON if it parses (true, 18), else text
   --credential <file>   (login) present this SD-JWT VC instead of the wallet's saved one
   -h, --help            show this text
@@ -72,6 +93,12 @@ const CLI = {
     auto: { type: "boolean" },
     claim: { type: "string", multiple: true },
     credential: { type: "string" },
+    name: { type: "string" },
+    device: { type: "string" },
+    number: { type: "string" },
+    deny: { type: "boolean" },
+    "not-me": { type: "boolean" },
+    once: { type: "boolean" },
   },
   noCommandMessage: "No command given.",
   out: (text: string) => console.log(text),
@@ -101,6 +128,13 @@ async function main(argv: string[]): Promise<number> {
         if (args.length > 0) throw new UsageError("attest takes no arguments besides its options.");
         await runAttest(options);
         return 0;
+      case "pair":
+        if (args.length > 0) throw new UsageError("pair takes no arguments besides its options.");
+        await runPair(options);
+        return 0;
+      case "listen":
+        if (args.length > 0) throw new UsageError("listen takes no arguments besides its options.");
+        return await runListen(options);
       case "key":
         if (args.length > 0) throw new UsageError("key takes no arguments besides --key.");
         console.log((await loadKey(options.key)).address);
@@ -234,7 +268,7 @@ async function runAttest(options: CliOptions): Promise<void> {
 }
 
 async function runDemo(options: CliOptions): Promise<void> {
-  const endpoint = options.endpoint ?? process.env.PUBLIC_URL ?? "http://localhost:3000";
+  const endpoint = endpointOf(options);
   const client = createLoginClient({ endpoint });
   try {
     client.onState((event) => console.log(`State: ${event.state}${event.reason ? ` (${event.reason})` : ""}`));
@@ -284,6 +318,217 @@ async function runDemo(options: CliOptions): Promise<void> {
   } finally {
     client.close();
   }
+}
+
+function endpointOf(options: CliOptions): string {
+  return options.endpoint ?? process.env.PUBLIC_URL ?? "http://localhost:3000";
+}
+
+async function runPair(options: CliOptions): Promise<void> {
+  const endpoint = endpointOf(options);
+  if (options.name !== undefined && !deviceNameSchema.safeParse(options.name).success) {
+    throw new UsageError("--name takes 1 to 64 characters.");
+  }
+  const key = await loadKey(options.key);
+  const device = await pairDevice({ endpoint, key, ...(options.name === undefined ? {} : { name: options.name }) });
+  await saveDevice({ endpoint: new URL(endpoint).origin, address: device.address, deviceId: device.id });
+  console.log(`Paired ${device.address} with ${new URL(endpoint).host} as "${device.name}" (device ${device.id}).`);
+  console.log("Run npm run wallet -- listen to wait for sign-in requests.");
+}
+
+async function runListen(options: CliOptions): Promise<number> {
+  const answers = [options.number !== undefined, options.deny === true, options["not-me"] === true];
+  if (answers.filter(Boolean).length > 1) throw new UsageError("Give at most one of --number, --deny and --not-me.");
+  if (options.number !== undefined && !matchCodeSchema.safeParse(options.number).success) {
+    throw new UsageError(`--number takes the two digits the sign-in page shows (10 to 99), not "${options.number}".`);
+  }
+  const endpoint = endpointOf(options);
+  const key = await loadKey(options.key);
+  const deviceId = options.device ?? (await savedDeviceId(new URL(endpoint).origin, key.address));
+  const fixed: PushAnswer | undefined =
+    options.number !== undefined
+      ? { kind: "approve", number: options.number }
+      : options.deny
+        ? { kind: "deny" }
+        : options["not-me"]
+          ? { kind: "not-me" }
+          : undefined;
+  const listener = new PushListener(endpoint, key, deviceId, fixed, options.once === true);
+  return listener.run();
+}
+
+type PushAnswer = { kind: "approve"; number: string } | { kind: "deny" } | { kind: "not-me" };
+
+/** `listen`: one request shown at a time (a newer push supersedes an older one anyway). */
+class PushListener {
+  private connection: DeviceConnection | undefined;
+  private prompt: ReturnType<typeof createInterface> | undefined;
+  private current: PushRequest | null = null;
+  private readonly answering = new Set<string>();
+  private failed = false;
+  private finish: (code: number) => void = () => undefined;
+
+  constructor(
+    private readonly endpoint: string,
+    private readonly key: WalletKey,
+    private readonly deviceId: string,
+    private readonly fixed: PushAnswer | undefined,
+    private readonly once: boolean,
+  ) {}
+
+  async run(): Promise<number> {
+    const done = new Promise<number>((resolve) => {
+      this.finish = resolve;
+    });
+    let wasConnected = false;
+    const connection = connectDevice({
+      endpoint: this.endpoint,
+      key: this.key,
+      deviceId: this.deviceId,
+      onRequest: (push) => void this.show(push.sessionId),
+      onClosed: (event) => this.closed(event),
+      onStatus: (status, detail) => {
+        if (status === "connected" && detail.device) {
+          const { name, id } = detail.device;
+          console.log(
+            wasConnected
+              ? "Reconnected."
+              : `Listening for sign-in requests to ${this.key.address} on ${new URL(this.endpoint).host} as "${name}" (device ${id}). Ctrl+C to stop.`,
+          );
+          wasConnected = true;
+        } else if (status === "unpaired" && wasConnected) {
+          console.error("Error (device_not_found): this device was unpaired; run npm run wallet -- pair again.");
+          this.finish(1);
+        } else if (status === "disconnected" && detail.error) {
+          console.error(`Connection lost (${detail.error.code}); retrying.`);
+        }
+      },
+    });
+    this.connection = connection;
+    try {
+      await connection.ready;
+      if (!this.fixed) {
+        this.prompt = createInterface({ input: process.stdin });
+        this.prompt.on("line", (line) => void this.typed(line));
+        this.prompt.on("close", () => this.finish(this.failed ? 1 : 0));
+      }
+      process.once("SIGINT", () => this.finish(this.failed ? 1 : 0));
+      return await done;
+    } finally {
+      this.prompt?.close();
+      connection.close();
+    }
+  }
+
+  private async show(sessionId: string) {
+    let request: PushRequest;
+    try {
+      request = await this.connection!.open(sessionId);
+    } catch (error) {
+      this.report(error);
+      return;
+    }
+    const c = request.context;
+    const ip = c.ip === null ? "unknown" : `${c.ip} (${c.ipMatches ? "matches this device's" : "NOT this device's"})`;
+    console.log(`\nSign-in request from ${request.appName} (${request.domain})`);
+    console.log(`  Account:  ${request.address}`);
+    console.log(`  Origin:   ${c.origin ?? "unknown"}`);
+    console.log(`  Browser:  ${c.browser} on ${c.os}`);
+    console.log(`  IP:       ${ip}`);
+    console.log(`  Time:     ${c.time}`);
+    console.log(`  Expires:  ${request.expirationTime}`);
+    this.current = request;
+    if (this.fixed) await this.answer(request, this.fixed);
+    else console.log(`Type the number the sign-in page shows, d to deny, or n for "This wasn't me":`);
+  }
+
+  private async typed(line: string) {
+    const request = this.current;
+    if (request === null) return;
+    const text = line.trim().toLowerCase();
+    if (/^\d\d$/.test(text)) await this.answer(request, { kind: "approve", number: text });
+    else if (text === "d" || text === "deny") await this.answer(request, { kind: "deny" });
+    else if (text === "n" || text === "not me") await this.answer(request, { kind: "not-me" });
+    else console.log("Type the two digits, d or n.");
+  }
+
+  private async answer(request: PushRequest, answer: PushAnswer) {
+    const connection = this.connection!;
+    this.current = null;
+    this.answering.add(request.sessionId);
+    try {
+      if (answer.kind === "approve") {
+        await connection.approve(request, answer.number);
+        console.log(`Approved: the browser is signing in as ${request.address}.`);
+      } else {
+        await connection.deny(request.sessionId, { notMe: answer.kind === "not-me" });
+        console.log(
+          answer.kind === "deny"
+            ? "Denied."
+            : "Reported: this wasn't me. The login was denied, pushes to this device pause for a while, and your dashboard lists the report.",
+        );
+      }
+    } catch (error) {
+      this.report(error);
+    }
+    if (this.once) this.finish(this.failed ? 1 : 0);
+  }
+
+  private closed(event: PushClosedEvent) {
+    if (this.answering.has(event.sessionId) || this.current?.sessionId !== event.sessionId) return;
+    this.current = null;
+    console.log(`The request ended before an answer: ${event.state}${event.reason ? ` (${event.reason})` : ""}.`);
+    if (this.once) this.finish(1);
+  }
+
+  private report(error: unknown) {
+    this.failed = true;
+    const code = error instanceof WalletError ? error.code : "unexpected";
+    console.error(`Error (${code}): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+const DEVICES_FILE = "wallet-cli-devices.json";
+const savedDevicesSchema = z.array(
+  z.object({ endpoint: z.string(), address: z.string(), deviceId: z.string() }).strict(),
+);
+type SavedDevice = z.infer<typeof savedDevicesSchema>[number];
+
+async function readSavedDevices(): Promise<SavedDevice[]> {
+  const file = join(dataDir(), DEVICES_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  try {
+    return savedDevicesSchema.parse(JSON.parse(text));
+  } catch {
+    throw new WalletError("invalid_response", `${file} is not a device list; delete it and pair again.`);
+  }
+}
+
+async function saveDevice(device: SavedDevice): Promise<void> {
+  const same = (d: SavedDevice) =>
+    d.endpoint === device.endpoint && d.address.toLowerCase() === device.address.toLowerCase();
+  const devices = [...(await readSavedDevices()).filter((d) => !same(d)), device];
+  await mkdir(dataDir(), { recursive: true });
+  await writeFile(join(dataDir(), DEVICES_FILE), `${JSON.stringify(devices, null, 2)}\n`, { mode: 0o600 });
+}
+
+async function savedDeviceId(endpoint: string, address: string): Promise<string> {
+  const saved = (await readSavedDevices()).find(
+    (d) => d.endpoint === endpoint && d.address.toLowerCase() === address.toLowerCase(),
+  );
+  if (!saved) {
+    throw new WalletError(
+      "device_not_found",
+      `${address} is not paired with ${endpoint} here: run npm run wallet -- pair first (or give --device <id>).`,
+    );
+  }
+  return saved.deviceId;
 }
 
 function renderQr(text: string): Promise<string> {
