@@ -7,7 +7,7 @@
  * --skip-build (never run `next build`), --cpu-prof (profile the servers over the measured windows;
  * the profiler slows them, so figures from such a run are marked), and each section's own:
  * --login-seconds=N (logins, default 10), --sockets=N (memory, default 10000), --data-seconds=N and
- * --partners=N (data), --subscribers=N --holders=N --steady-rate=N --light-rate=N
+ * --partners=N (data), --subscribers=N --holders=N --load-shares=0.25,0.5 --steady-rounds=N
  * --presence-users=N (channels).
  */
 import { mkdir, writeFile } from "node:fs/promises";

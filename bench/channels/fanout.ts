@@ -6,7 +6,7 @@ import { SeqTracker, awaitPhaseDone, collect, record, startHolder, type Holder, 
 import type { ServerUnderTest, TriggerSender } from "./servers";
 import { createTriggerSender } from "./servers";
 import { round2, summarizeMs, within } from "./shared";
-import type { ChannelsBenchOptions, FanoutMeasurement, SteadyMeasurement } from "./types";
+import type { ChannelsBenchOptions, FanoutMeasurement, SteadyRound } from "./types";
 
 // ---------------------------------------------------------------- fan-out
 
@@ -166,7 +166,7 @@ export async function runSteady(
   rate: number,
   options: ChannelsBenchOptions,
   profilePath: string | undefined,
-): Promise<SteadyMeasurement> {
+): Promise<SteadyRound> {
   const interval = 1000 / rate;
   const warmCount = Math.round((options.steadyWarmupMs / 1000) * rate);
   const count = warmCount + Math.round((options.steadyMs / 1000) * rate);
@@ -207,7 +207,7 @@ export async function runSteady(
         ? round2(((measured.length - 1) * 1000) / (measured[measured.length - 1]! - measured[0]!))
         : 0,
     triggers: measured.length,
-    latency: summarizeMs(collected.latencies),
+    latencies: collected.latencies,
     serverCpuCores: round2((after.server - before.server) / wallSeconds),
     generatorCpuCores: round2((after.holders - before.holders + (self.user + self.system) / 1e6) / wallSeconds),
   };

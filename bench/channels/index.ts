@@ -24,10 +24,13 @@
  *    - burst: `burstTriggers` back to back over `burstConnections` keep-alive connections (each
  *      sends its next trigger when the previous one answered): deliveries / (last delivery -
  *      first trigger sent), the sustained fan-out rate;
- *    - steady: `steadyRate` triggers/s, open loop (sent on schedule, whatever the answers),
- *      `steadyWarmupMs` then `steadyMs` measured: per delivery, arrival - the time its trigger
- *      request was written (p50, p99); then the same at `lightRate`, a rate below what both
- *      servers can fan out on this machine, so the latency is not a queue's.
+ *    - steady: for each of `loadShares` (25% and 50%) of the bare server's burst capacity just
+ *      measured (its burst deliveries/s / its subscribers = triggers/s; the same rate for both
+ *      servers), triggers open loop (sent on schedule, whatever the answers), `steadyWarmupMs`
+ *      then `steadyMs` measured: per delivery, arrival - the time its trigger request was
+ *      written (p50, p99). Each server runs each load `steadyRounds` times, the order
+ *      alternating (bare, ours, ours, bare), and its rounds' deliveries are pooled, so a spell of
+ *      the machine's other load falls on both alike.
  *    Times are nowMs() (CLOCK_MONOTONIC, one clock for every process on the machine), stamped by
  *    this process just before the request is written and by a holder when it reads the chunk.
  * 2. Presence churn: `presenceUsers` sockets of the same holders join one presence channel as
@@ -43,14 +46,15 @@
  *    channel with a Bearer access token from a real QR login (lib/client + lib/wallet), requests/s
  *    with autocannon, beside `GET /api/health` on the same server with the same settings.
  *
- * In `npm run bench` (section `channels`): --subscribers=1000 --holders=4 --steady-rate=100
- *   --light-rate=25 --presence-users=500.
+ * In `npm run bench` (section `channels`): --subscribers=1000 --holders=4 --load-shares=0.25,0.5
+ *   --steady-rounds=2 --presence-users=500.
  */
 import path from "node:path";
 import { sumErrors } from "../stats";
 import { measureChannelAuth } from "./auth";
 import { closeSide, openSide, runBurst, runSingle, runSteady, type Side } from "./fanout";
 import { measurePresence } from "./presence";
+import { round2, summarizeMs } from "./shared";
 import { makeCredentials, startBare, startOurs, type ServerUnderTest } from "./servers";
 import {
   DEFAULT_CHANNELS_BENCH,
@@ -58,6 +62,8 @@ import {
   type ChannelsBenchResult,
   type FanoutMeasurement,
   type ServerChannelsMeasurement,
+  type SteadyMeasurement,
+  type SteadyRound,
 } from "./types";
 
 export * from "./types";
@@ -105,17 +111,28 @@ export async function benchChannels(given: Partial<ChannelsBenchOptions> = {}): 
     const [bareSingle, oursSingle] = await runSingle([bareSide, oursSide], options.singleTriggers, options.timeoutMs);
     const single = { bare: bareSingle!, ours: oursSingle! };
     const burst = await onBoth("burst", (side) => runBurst(side, options));
-    const steady = await onBoth(`steady ${options.steadyRate} triggers/s`, (side) =>
-      runSteady(
-        side,
-        options.steadyRate,
-        options,
-        profileOf(side, "fanout", `steady ${options.steadyRate} triggers/s`),
-      ),
-    );
-    const light = await onBoth(`steady ${options.lightRate} triggers/s`, (side) =>
-      runSteady(side, options.lightRate, options, undefined),
-    );
+    // The loads: shares of the bare server's burst capacity just measured, in triggers/s.
+    const bareCapacity = burst.bare.deliveriesPerSec / Math.max(1, bareSide.subscribed);
+    const loads: Array<{ ours: SteadyMeasurement; bare: SteadyMeasurement }> = [];
+    const highest = Math.max(...options.loadShares);
+    for (const share of options.loadShares) {
+      const rate = Math.max(1, Math.round(share * bareCapacity * 10) / 10);
+      const rounds: { ours: SteadyRound[]; bare: SteadyRound[] } = { ours: [], bare: [] };
+      for (let round = 0; round < options.steadyRounds; round++) {
+        const label = `${Math.round(share * 100)}% of bare capacity`;
+        const result = await onBoth(`steady ${rate} triggers/s (${label}), round ${round + 1}`, (side) =>
+          runSteady(
+            side,
+            rate,
+            options,
+            round === 0 && share === highest ? profileOf(side, "fanout", `steady at ${label}`) : undefined,
+          ),
+        );
+        rounds.ours.push(result.ours);
+        rounds.bare.push(result.bare);
+      }
+      loads.push({ ours: poolRounds(share, rounds.ours), bare: poolRounds(share, rounds.bare) });
+    }
     const presence = await onBoth(`presence churn, ${options.presenceUsers} users`, (side) =>
       measurePresence(side, options, profileOf(side, "presence", "presence churn")),
     );
@@ -127,8 +144,7 @@ export async function benchChannels(given: Partial<ChannelsBenchOptions> = {}): 
         subscribed: side.subscribed,
         single: single[kind],
         burst: burst[kind],
-        steady: steady[kind],
-        light: light[kind],
+        loads: loads.map((load) => load[kind]),
         errors: side.errors,
       };
       return {
@@ -152,4 +168,21 @@ export async function benchChannels(given: Partial<ChannelsBenchOptions> = {}): 
     for (const side of sides) await closeSide(side);
     for (const server of servers) await server.handle.stop();
   }
+}
+
+/** One server's rounds at one load as one measurement: the deliveries pooled, the rest averaged. */
+function poolRounds(share: number, rounds: SteadyRound[]): SteadyMeasurement {
+  const mean = (of: (round: SteadyRound) => number) =>
+    round2(rounds.reduce((sum, round) => sum + of(round), 0) / Math.max(1, rounds.length));
+  return {
+    share,
+    rate: rounds[0]?.rate ?? 0,
+    rounds: rounds.length,
+    achievedRate: mean((round) => round.achievedRate),
+    triggers: rounds.reduce((sum, round) => sum + round.triggers, 0),
+    latency: summarizeMs(rounds.flatMap((round) => round.latencies)),
+    roundP99s: rounds.map((round) => round2(summarizeMs(round.latencies).p99)),
+    serverCpuCores: mean((round) => round.serverCpuCores),
+    generatorCpuCores: mean((round) => round.generatorCpuCores),
+  };
 }

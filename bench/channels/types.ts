@@ -10,9 +10,13 @@ export interface ChannelsBenchOptions {
   singleTriggers: number;
   burstTriggers: number;
   burstConnections: number;
-  steadyRate: number;
-  /** A second steady phase at this rate (triggers/s), below both servers' capacity. */
-  lightRate: number;
+  /**
+   * The open-loop phases' loads, as shares of the bare server's burst capacity measured in the
+   * same run (deliveries/s / subscribers = triggers/s), so a load means the same on any machine.
+   */
+  loadShares: number[];
+  /** Each server runs each load this many times, the order alternating (ABBA), pooled. */
+  steadyRounds: number;
   steadyWarmupMs: number;
   steadyMs: number;
   presenceUsers: number;
@@ -21,7 +25,7 @@ export interface ChannelsBenchOptions {
   timeoutMs: number;
   /**
    * Write V8 CPU profiles of the servers here: ours over the channel-auth run
-   * (`server-channel-auth.cpuprofile`), each server over its steady phase at `steadyRate`
+   * (`server-channel-auth.cpuprofile`), each server over its first round at the highest load share
    * (`server-fanout-<ours|bare>.cpuprofile`) and over the presence joins and leaves
    * (`server-presence-<ours|bare>.cpuprofile`; the member count read between them included).
    */
@@ -38,10 +42,10 @@ export const DEFAULT_CHANNELS_BENCH: ChannelsBenchOptions = {
   singleTriggers: 30,
   burstTriggers: 200,
   burstConnections: 4,
-  steadyRate: 100,
-  lightRate: 25,
+  loadShares: [0.25, 0.5],
+  steadyRounds: 2,
   steadyWarmupMs: 1000,
-  steadyMs: 4000,
+  steadyMs: 5000,
   presenceUsers: 500,
   http: { connections: 50, seconds: 5, warmupSeconds: 1 },
   timeoutMs: 10_000,
@@ -54,14 +58,34 @@ export interface LatencySummary {
   max: number;
 }
 
-export interface SteadyMeasurement {
+/** One open-loop run of one server at one rate. */
+export interface SteadyRound {
   rate: number;
   /** Triggers written per second over the measured part, as the timers managed. */
   achievedRate: number;
   triggers: number;
   /** Per delivery: arrival - trigger written, ms (measured part only). */
-  latency: LatencySummary;
+  latencies: number[];
   /** CPU over the whole phase, in cores: the server, and the holders plus this process. */
+  serverCpuCores: number;
+  generatorCpuCores: number;
+}
+
+/** One server at one load: its rounds pooled. */
+export interface SteadyMeasurement {
+  /** The load as a share of the bare server's burst capacity in this run. */
+  share: number;
+  rate: number;
+  rounds: number;
+  /** Mean over the rounds. */
+  achievedRate: number;
+  /** Summed over the rounds. */
+  triggers: number;
+  /** Per delivery, every round's deliveries pooled. */
+  latency: LatencySummary;
+  /** Each round's own p99, in the order they ran. */
+  roundP99s: number[];
+  /** Means over the rounds, in cores. */
   serverCpuCores: number;
   generatorCpuCores: number;
 }
@@ -77,8 +101,8 @@ export interface FanoutMeasurement {
     deliveriesPerSec: number;
   };
   burst: { triggers: number; connections: number; elapsedMs: number; deliveries: number; deliveriesPerSec: number };
-  steady: SteadyMeasurement;
-  light: SteadyMeasurement;
+  /** One per load share, in the order of `loadShares`. */
+  loads: SteadyMeasurement[];
   errors: Record<string, number>;
 }
 
