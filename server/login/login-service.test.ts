@@ -113,9 +113,11 @@ function createHarness(
     onApproved?: (login: ApprovedLogin) => Promise<{ userId: string }>;
     /** Told of every call the service makes to its store (method name). */
     onStoreCall?: (method: keyof LoginSessionStore) => void;
+    /** The memory store forgets records by the harness's clock instead of the real one. */
+    isStoreOnClock?: boolean;
   } = {},
 ): Harness {
-  const stores = createMemoryStores();
+  const stores = createMemoryStores(options.isStoreOnClock ? { now: () => clock.now } : {});
   openStores.push(stores);
   const inner = options.verifier ?? jsVerifier;
   let recoverCalls = 0;
@@ -1093,6 +1095,31 @@ describe("redeemCode", () => {
     expect(h.notificationsFor(started.sessionId).at(-1)).toEqual({ sessionId: started.sessionId, state: "redeemed" });
 
     expect(await h.service.redeemCode(right)).toEqual({ ok: false, code: "invalid_code" });
+  });
+
+  it("forgets a redeemed session 120 s after the redeem, though its code had 60 s left (docs/protocol.md 1.1)", async () => {
+    const h = createHarness({ isStoreOnClock: true });
+    const { started, code } = await approve(h);
+    h.clock.advance(1_000);
+    const right = { sessionId: started.sessionId, browserSecret: started.browserSecret, code };
+    expect((await h.service.redeemCode(right)).ok).toBe(true);
+    h.clock.advance(119_999);
+    expect(await h.stateOf(started.sessionId)).toBe("redeemed");
+    h.clock.advance(1);
+    expect(await h.store.get(started.sessionId)).toBeNull();
+  });
+
+  it("forgets a cancelled session 120 s after its end, well before its lifetime would have run out", async () => {
+    const h = createHarness({ isStoreOnClock: true });
+    const started = await h.service.startLogin({});
+    h.clock.advance(10_000);
+    expect(
+      await h.service.cancelLogin({ sessionId: started.sessionId, browserSecret: started.browserSecret }),
+    ).toMatchObject({ ok: true });
+    h.clock.advance(119_999);
+    expect(await h.stateOf(started.sessionId)).toBe("cancelled");
+    h.clock.advance(1);
+    expect(await h.store.get(started.sessionId)).toBeNull();
   });
 
   it("lets one of many racing redeems win", async () => {

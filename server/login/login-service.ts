@@ -89,8 +89,10 @@ export function createLoginService(deps: LoginServiceDeps) {
   const requestUriOf = (sessionId: string) => `${config.publicUrl}/api/login/requests/${sessionId}`;
   const publicScheme = new URL(config.publicUrl).protocol.slice(0, -1);
 
+  /** A store transition; one that ends the session also sets when it is forgotten (KEEP_AFTER_END_MS from now). */
   async function transition(id: string, request: TransitionRequest) {
-    const result = await store.transition(id, request);
+    const ends = isEndedState(request.to);
+    const result = await store.transition(id, ends ? { ...request, forgetAt: now() + KEEP_AFTER_END_MS } : request);
     if (result.ok) {
       const s = result.session;
       if (isEndedState(s.state)) deps.cancelExpiry?.(s.id);

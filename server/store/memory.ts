@@ -100,6 +100,7 @@ export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOpti
 
       entry.record = applyPatch(current, request);
       if (request.keepUntil !== undefined && request.keepUntil > entry.keepUntil) entry.keepUntil = request.keepUntil;
+      if (request.forgetAt !== undefined) entry.keepUntil = request.forgetAt;
       return { ok: true, session: copyRecord(entry.record) };
     },
   };

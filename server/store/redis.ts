@@ -93,7 +93,8 @@ function guardMethods<T extends object>(target: T): T {
  * KEYS[1] the session key. ARGV[1] JSON {from, to, expect, patch, liveAt?}: expect maps a
  * field to the SHA-1 hex of the value it must hold, or null for "must be absent"; patch maps
  * a field to its new value, or null to remove it; liveAt and issuedSince as in TransitionRequest. ARGV[2]
- * keepUntil epoch ms or "".
+ * keepUntil epoch ms or "" (only ever extends the key's life); ARGV[3] forgetAt epoch ms or ""
+ * (sets it, sooner or later).
  * Returns {1, newJson} | {0, currentJson} | {-1}.
  *
  * Lua has no constant-time string compare. The script compares SHA-1 digests of the
@@ -146,6 +147,7 @@ if ARGV[2] ~= '' then
     if tonumber(ARGV[2]) > now + pttl then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
   end
 end
+if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
 return {1, out}
 `;
 
@@ -308,8 +310,9 @@ export async function createRedisStores(opts: {
         ...(request.issuedSince === undefined ? {} : { issuedSince: request.issuedSince }),
       });
       const keepUntil = request.keepUntil === undefined ? "" : String(Math.ceil(request.keepUntil));
+      const forgetAt = request.forgetAt === undefined ? "" : String(Math.ceil(request.forgetAt));
 
-      const reply = (await runTransition([sessionKey(id)], [payload, keepUntil])) as [number, string?];
+      const reply = (await runTransition([sessionKey(id)], [payload, keepUntil, forgetAt])) as [number, string?];
       const [status, raw] = reply;
       if (status === -1 || raw === undefined) return { ok: false, session: null };
       return { ok: status === 1, session: parseRecord(raw) } as TransitionResult;

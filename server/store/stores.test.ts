@@ -422,6 +422,34 @@ function describeStores(name: string, makeStores: () => Promise<Stores>) {
       });
     });
 
+    describe("forgetAt", () => {
+      it("forgets a session at forgetAt, sooner than its keep time and than a keepUntil in the same transition", async () => {
+        const { record } = await createIn("pending", 60_000);
+        const now = Date.now();
+        const ended = await stores.loginSessions.transition(record.id, {
+          from: ["pending"],
+          to: "cancelled",
+          keepUntil: now + 60_000,
+          forgetAt: now + 400,
+        });
+        expect(ended.ok).toBe(true);
+        await sleep(900);
+        expect(await stores.loginSessions.get(record.id)).toBeNull();
+      });
+
+      it("keeps a session past its keep time when forgetAt is later", async () => {
+        const { record } = await createIn("pending", 300);
+        const moved = await stores.loginSessions.transition(record.id, {
+          from: ["pending"],
+          to: "cancelled",
+          forgetAt: Date.now() + 60_000,
+        });
+        expect(moved.ok).toBe(true);
+        await sleep(800);
+        expect(await stores.loginSessions.get(record.id)).toMatchObject({ state: "cancelled" });
+      });
+    });
+
     describe("rate limiter", () => {
       it("counts hits, refuses past the limit with retryAfterMs, and keeps keys apart", async () => {
         const key = `ip:${randomUUID()}`;

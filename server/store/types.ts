@@ -48,6 +48,11 @@ export interface TransitionRequest {
   /** Keep the record at least until this epoch ms (e.g. the code's expiry). */
   keepUntil?: number;
   /**
+   * Forget the record at this epoch ms, sooner or later than planned; wins over keepUntil. The
+   * login service sets it when a session ends (docs/protocol.md 1.1: readable 120 s after its end).
+   */
+  forgetAt?: number;
+  /**
    * Only if the session has not lapsed at this epoch ms: an open one before its expiresAt, an
    * approved one before its codeExpiresAt (expiresAt without one). Lets a caller skip the read
    * that would check it (one round trip fewer on Redis); a lapsed session is left as it is.
