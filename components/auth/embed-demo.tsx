@@ -41,6 +41,7 @@ export function EmbedDemo() {
           {endpoint !== null && (
             <QrLogin
               endpoint={endpoint}
+              push
               {...(requiredClaims.length > 0 ? { requiredClaims } : {})}
               onLogin={(login) => {
                 setError(null);

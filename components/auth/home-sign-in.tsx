@@ -49,7 +49,7 @@ export function HomeSignIn() {
       )}
       <div className="home__widget">
         <div className="login-card card">
-          <QrLogin onLogin={handleLogin} />
+          <QrLogin onLogin={handleLogin} push />
         </div>
       </div>
     </>

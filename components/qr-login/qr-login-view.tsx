@@ -1,13 +1,12 @@
 "use client";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { QRCodeSVG } from "qrcode.react";
 import { useStore } from "zustand";
 import { QrLoginStoreContext, useQrLoginStore } from "./context";
 import { buildWalletLink, formatCountdown } from "./format";
 import { isCancellableStatus, isOpenStatus, selectRemainingMs } from "./store";
 import type { QrLoginStatus, QrLoginStore } from "./store";
-import { QR_LOGIN_CSS, QR_LOGIN_STYLE_HREF } from "./styles";
-import { toRootStyle } from "./theme";
+import { WidgetFrame } from "./frame";
 import type { QrLoginTheme } from "./theme";
 
 const COPIED_FOR_MS = 2000;
@@ -18,49 +17,21 @@ export interface QrLoginViewProps {
   walletLink?: string | undefined;
   className?: string | undefined;
   theme?: Partial<QrLoginTheme> | undefined;
+  /** Shows "Send to my phone", which calls this (the push mode, loaded when used). */
+  onUsePush?: (() => void) | undefined;
 }
 
 /** The widget's markup for a given store; `QrLogin` supplies a live one, tests a driven one. */
-export function QrLoginView({ store, size, walletLink, className, theme }: QrLoginViewProps) {
+export function QrLoginView({ store, size, walletLink, className, theme, onUsePush }: QrLoginViewProps) {
   const status = useStore(store, (state) => state.status);
-  const rootRef = useRef<HTMLDivElement>(null);
-  const hadFocus = useRef(false);
-
-  // A state change removes the button that had focus; keep keyboard users in the widget.
-  useEffect(() => {
-    const root = rootRef.current;
-    // The widget itself rather than its next button, so a repeated Enter cannot cancel by accident.
-    if (root !== null && hadFocus.current && !root.contains(document.activeElement)) {
-      root.focus({ preventScroll: true });
-    }
-  }, [status]);
-
   return (
     <QrLoginStoreContext value={store}>
-      <div
-        ref={rootRef}
-        className={className ? `qrl ${className}` : "qrl"}
-        data-state={status}
-        style={toRootStyle(theme, size)}
-        role="group"
-        aria-label="Sign in with your wallet"
-        tabIndex={-1}
-        onFocus={() => (hadFocus.current = true)}
-        onBlur={(event) => {
-          // Removing the focused button blurs it without a target; only a move elsewhere counts.
-          if (event.relatedTarget !== null && !event.currentTarget.contains(event.relatedTarget)) {
-            hadFocus.current = false;
-          }
-        }}
-      >
-        <style href={QR_LOGIN_STYLE_HREF} precedence="default">
-          {QR_LOGIN_CSS}
-        </style>
+      <WidgetFrame status={status} mode="qr" size={size} className={className} theme={theme}>
         <QrImage size={size} status={status} />
         <StatusMessage status={status} />
         <Countdown />
-        <Actions status={status} walletLink={walletLink} />
-      </div>
+        <Actions status={status} walletLink={walletLink} onUsePush={onUsePush} />
+      </WidgetFrame>
     </QrLoginStoreContext>
   );
 }
@@ -151,14 +122,24 @@ function Countdown() {
   );
 }
 
-function Actions({ status, walletLink }: { status: QrLoginStatus; walletLink: string | undefined }) {
+function Actions({
+  status,
+  walletLink,
+  onUsePush,
+}: {
+  status: QrLoginStatus;
+  walletLink: string | undefined;
+  onUsePush: (() => void) | undefined;
+}) {
   const qr = useQrLoginStore((state) => state.qr);
   const cancel = useQrLoginStore((state) => state.cancel);
   const restart = useQrLoginStore((state) => state.restart);
   const restartLabel = STATUS_VIEWS[status].restart;
   const hasLink = qr !== undefined && status === "waiting";
 
-  if (!isCancellableStatus(status) && restartLabel === undefined) return null;
+  const canPush = onUsePush !== undefined && status !== "signing-in" && status !== "signed-in";
+
+  if (!isCancellableStatus(status) && restartLabel === undefined && !canPush) return null;
   return (
     <div className="qrl-actions">
       {hasLink && walletLink !== undefined ? (
@@ -175,6 +156,11 @@ function Actions({ status, walletLink }: { status: QrLoginStatus; walletLink: st
       {restartLabel !== undefined ? (
         <button type="button" className="qrl-button qrl-primary" onClick={restart}>
           {restartLabel}
+        </button>
+      ) : null}
+      {canPush ? (
+        <button type="button" className="qrl-button" onClick={onUsePush}>
+          Send to my phone
         </button>
       ) : null}
     </div>

@@ -127,8 +127,14 @@ function createFakeClient() {
       current = { sessionId: id, state: "pending" };
       return session;
     },
+    async push() {
+      throw new Error("the QR store never pushes");
+    },
     async resume() {
       throw new Error("the store never resumes by itself; the client does");
+    },
+    async poll() {
+      throw new Error("the QR store never polls");
     },
     async cancel() {
       if (session === undefined) throw clientError("no_session");

@@ -21,8 +21,12 @@
 import { createStore } from "zustand/vanilla";
 import type { StoreApi } from "zustand/vanilla";
 import type { LoginClient } from "../../lib/client/login-client";
-import type { LoginStateEvent, PublicUser, StartedSession } from "../../lib/protocol/login";
+import type { LoginStateEvent, StartedSession } from "../../lib/protocol/login";
+import { cancelQuietly, createClientSlot, toQrLoginError } from "./client-slot";
+import type { QrLoginError, QrLoginResult } from "./client-slot";
 import { describeError, describeReason } from "./messages";
+
+export type { QrLoginError, QrLoginResult } from "./client-slot";
 
 export type QrLoginStatus =
   | "connecting"
@@ -35,19 +39,6 @@ export type QrLoginStatus =
   | "cancelled"
   | "offline"
   | "error";
-
-/** What `onLogin` receives once the one-time code has been redeemed. */
-export interface QrLoginResult {
-  user: PublicUser;
-  accessToken: string;
-  expiresIn: number;
-}
-
-/** What `onError` receives: a docs/protocol.md or login-client code and a human sentence. */
-export interface QrLoginError {
-  code: string;
-  message: string;
-}
 
 export interface QrLoginStoreDeps {
   /** Called when the store first needs a socket, and again after `dispose()`. */
@@ -131,29 +122,10 @@ export function selectRemainingMs(state: QrLoginState): number | undefined {
   return state.expiresAt === undefined ? undefined : Math.max(0, state.expiresAt - state.now);
 }
 
-/** From a thrown LoginClientError (or anything else thrown), or from a bare code. */
-function toQrLoginError(error: unknown): QrLoginError {
-  const code = typeof error === "string" ? error : (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : undefined;
-  return typeof code === "string" ? { code, message: describeError(code, message) } : toQrLoginError("internal_error");
-}
-
-async function cancelQuietly(client: LoginClient): Promise<void> {
-  try {
-    await client.cancel();
-  } catch {
-    // Already ended, or unreachable: either way the server ends it at its expiry.
-  }
-}
-
 export function createQrLoginStore(deps: QrLoginStoreDeps): QrLoginStore {
   const now = deps.now ?? Date.now;
   const maxAutoRestarts = deps.maxAutoRestarts ?? 1;
 
-  // Not part of the rendered state: the live client and its bookkeeping.
-  let client: LoginClient | undefined;
-  let detachClient: (() => void) | undefined;
-  let queue: Promise<void> = Promise.resolve();
   // Bumped whenever the current intent changes; a late answer for an older run is not applied.
   let run = 0;
 
@@ -171,44 +143,8 @@ export function createQrLoginStore(deps: QrLoginStoreDeps): QrLoginStore {
   });
 
   return createStore<QrLoginStoreState>()((set, get) => {
-    function enqueue(task: () => Promise<void>): void {
-      queue = queue.then(task);
-    }
-
-    function attachClient(): LoginClient {
-      if (client !== undefined) return client;
-      const created = deps.createClient();
-      const onConnect = () => get().handleReconnect();
-      const onDisconnect = () => get().handleDisconnect();
-      const offState = created.onState((event) => get().handleState(event));
-      const offError = created.onError((error) => get().handleClientError(error));
-      created.socket.on("connect", onConnect);
-      created.socket.on("disconnect", onDisconnect);
-      detachClient = () => {
-        offState();
-        offError();
-        created.socket.off("connect", onConnect);
-        created.socket.off("disconnect", onDisconnect);
-      };
-      client = created;
-      queue = Promise.resolve();
-      return created;
-    }
-
-    /** Stops listening and closes the socket once queued calls (and `beforeClose`) are done. */
-    function releaseClient(beforeClose?: (released: LoginClient) => Promise<void>): Promise<void> {
-      const released = client;
-      const pending = queue;
-      detachClient?.();
-      client = undefined;
-      detachClient = undefined;
-      queue = Promise.resolve();
-      if (released === undefined) return Promise.resolve();
-      return pending.then(async () => {
-        await beforeClose?.(released);
-        released.close();
-      });
-    }
+    // Not part of the rendered state: the live client and its bookkeeping.
+    const slot = createClientSlot(deps.createClient, get);
 
     function fail(error: QrLoginError): void {
       set({ status: "error", error });
@@ -222,7 +158,7 @@ export function createQrLoginStore(deps: QrLoginStoreDeps): QrLoginStore {
     }
 
     function beginSession(): void {
-      const active = attachClient();
+      const active = slot.attach();
       const thisRun = ++run;
       set((state) => ({
         status: "connecting",
@@ -233,7 +169,7 @@ export function createQrLoginStore(deps: QrLoginStoreDeps): QrLoginStore {
         error: undefined,
         attempts: state.attempts + 1,
       }));
-      enqueue(() => startSession(active, thisRun));
+      slot.enqueue(() => startSession(active, thisRun));
     }
 
     async function startSession(active: LoginClient, thisRun: number): Promise<void> {
@@ -281,21 +217,15 @@ export function createQrLoginStore(deps: QrLoginStoreDeps): QrLoginStore {
     }
 
     function redeem(): void {
-      const active = client;
-      if (active === undefined) return;
       const thisRun = run;
       set({ status: "signing-in" });
-      active.redeem().then(
-        (response) => {
-          if (thisRun !== run) return;
+      slot.redeem(
+        () => thisRun === run,
+        (result) => {
           set({ status: "signed-in" });
-          // The socket has done its job; the session is redeemed, so there is nothing to cancel.
-          void releaseClient();
-          deps.onLogin?.({ user: response.user, accessToken: response.accessToken, expiresIn: response.expiresIn });
+          deps.onLogin?.(result);
         },
-        (error: unknown) => {
-          if (thisRun === run) fail(toQrLoginError(error));
-        },
+        fail,
       );
     }
 
@@ -303,7 +233,7 @@ export function createQrLoginStore(deps: QrLoginStoreDeps): QrLoginStore {
       ...initialState(),
 
       start() {
-        if (client !== undefined || get().status === "signed-in") return;
+        if (slot.current() !== undefined || get().status === "signed-in") return;
         beginSession();
       },
 
@@ -312,9 +242,9 @@ export function createQrLoginStore(deps: QrLoginStoreDeps): QrLoginStore {
         if (!isCancellableStatus(status)) return;
         run++;
         set({ status: "cancelled", error: undefined });
-        const active = client;
+        const active = slot.current();
         // Without a session the start still in flight cancels its own once acked (startSession).
-        if (sessionId !== undefined && active !== undefined) enqueue(() => cancelQuietly(active));
+        if (sessionId !== undefined && active !== undefined) slot.enqueue(() => cancelQuietly(active));
       },
 
       restart() {
@@ -384,7 +314,7 @@ export function createQrLoginStore(deps: QrLoginStoreDeps): QrLoginStore {
         const hasOpenSession = sessionId !== undefined && isOpenStatus(status);
         // A signed-in widget stays signed in; anything else starts over if mounted again.
         if (status !== "signed-in") set(initialState());
-        return releaseClient(async (released) => {
+        return slot.release(async (released) => {
           if (hasOpenSession && released.socket.connected) await cancelQuietly(released);
         });
       },

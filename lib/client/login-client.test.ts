@@ -4,6 +4,7 @@ import { Server } from "socket.io";
 import type { Socket as ServerSocket } from "socket.io";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ClientToServerEvents, LoginState, LoginStateEvent, ServerToClientEvents } from "../protocol/login";
+import type { PushClientToServerEvents } from "../protocol/push";
 import { LoginClientError, createLoginClient, pollSession } from "./login-client";
 import type { LoginClient } from "./login-client";
 
@@ -42,9 +43,13 @@ function startFakeServer() {
       return;
     }
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ sessionId: session.sessionId, state: session.state, expiresAt: "2030-01-01T00:00:00Z" }));
+    const status = { sessionId: session.sessionId, state: session.state, expiresAt: "2030-01-01T00:00:00Z" };
+    res.end(JSON.stringify(session.code ? { ...status, code: session.code } : status));
   });
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, { transports: ["websocket"] });
+  const io = new Server<ClientToServerEvents & Pick<PushClientToServerEvents, "login:push">, ServerToClientEvents>(
+    httpServer,
+    { transports: ["websocket"] },
+  );
   const sessions = new Map<string, FakeSession>();
   const sockets = new Set<ServerSocket>();
   const redeemBodies: unknown[] = [];
@@ -77,6 +82,16 @@ function startFakeServer() {
           browserSecret: BROWSER_SECRET,
         },
       });
+    });
+    socket.on("login:push", ({ address }, ack) => {
+      if (address === "0x0000000000000000000000000000000000000000") {
+        ack({ ok: false, error: { code: "rate_limited", message: "too many pushes" } });
+        return;
+      }
+      const sessionId = `push${String(nextId++).padStart(18, "0")}`;
+      sessions.set(sessionId, { sessionId, state: "pending", holders: new Set([socket]) });
+      const session = { sessionId, state: "pending" as const, expiresAt: "2030-01-01T00:00:00Z", matchCode: "17" };
+      ack({ ok: true, session: { ...session, browserSecret: BROWSER_SECRET } });
     });
     socket.on("login:resume", ({ sessionId, browserSecret }, ack) => {
       if (control.unavailableResumes > 0) {
@@ -345,5 +360,44 @@ describe("pollSession", () => {
       state: "scanned",
     });
     await expectClientError(pollSession(server.url, session.sessionId, "x".repeat(43)), "session_not_found");
+  });
+});
+
+describe("push and poll", () => {
+  it("push starts a session the client follows like a QR one: events, cancel, its refusals as errors", async () => {
+    const client = connect();
+    const session = await client.push("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+    expect(session).toEqual({
+      sessionId: expect.stringMatching(/^push/),
+      state: "pending",
+      expiresAt: "2030-01-01T00:00:00Z",
+      matchCode: "17",
+      browserSecret: BROWSER_SECRET,
+    });
+    expect(client.getSession()).toEqual(session);
+    const fetched = client.waitForState(["fetched"], { timeoutMs: 10_000 });
+    server.transition(session.sessionId, "fetched");
+    await expect(fetched).resolves.toMatchObject({ sessionId: session.sessionId, state: "fetched" });
+    await client.cancel();
+    expect(client.getState()).toMatchObject({ state: "cancelled" });
+    await expectClientError(client.push("0x0000000000000000000000000000000000000000"), "rate_limited");
+  });
+
+  it("poll reads the session over HTTP and applies it: a polled approval can be redeemed", async () => {
+    const client = connect();
+    const session = await client.push("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+    const seen: LoginStateEvent[] = [];
+    client.onState((event) => seen.push(event));
+    server.transition(session.sessionId, "approved", { silently: true });
+    await expect(client.poll()).resolves.toMatchObject({ sessionId: session.sessionId, state: "approved" });
+    expect(seen).toEqual([{ sessionId: session.sessionId, state: "approved", code: CODE }]);
+    await expect(client.redeem()).resolves.toMatchObject({ accessToken: "token" });
+    expect(server.redeemBodies.at(-1)).toEqual({
+      sessionId: session.sessionId,
+      browserSecret: BROWSER_SECRET,
+      code: CODE,
+    });
+    server.forget(session.sessionId);
+    await expectClientError(client.poll(), "session_not_found");
   });
 });

@@ -30,8 +30,11 @@ import type {
   SessionStatus,
   StartedSession,
 } from "../protocol/login";
+import type { PushClientToServerEvents, StartedPushSession } from "../protocol/push";
 
-export type LoginSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+/** The page's events: section 1's, and `login:push` (section 5.3), which starts the same kind of session. */
+type PageEvents = ClientToServerEvents & Pick<PushClientToServerEvents, "login:push">;
+export type LoginSocket = Socket<ServerToClientEvents, PageEvents>;
 
 export interface LoginClientOptions {
   /** Origin of the app, e.g. `https://login.example.com`; the page's own origin when left out. */
@@ -53,7 +56,14 @@ export interface LoginClient {
   /** The underlying connection, e.g. to reuse it for channels (docs/protocol.md section 2). */
   readonly socket: LoginSocket;
   start(options?: { requiredClaims?: string[] }): Promise<StartedSession>;
+  /** A push login to the devices paired with `address` (docs/protocol.md section 5.3) instead of a QR. */
+  push(address: string): Promise<StartedPushSession>;
   resume(): Promise<SessionStatus>;
+  /**
+   * The polling fallback over HTTP (`GET /api/login/sessions/{id}`) while the socket is down:
+   * its answer is applied as a `login:state` would be (a code from it can be redeemed).
+   */
+  poll(): Promise<SessionStatus>;
   cancel(): Promise<void>;
   onState(listener: (event: LoginStateEvent) => void): () => void;
   /** Failures the client ran into on its own, such as a resume after reconnect that was refused. */
@@ -66,7 +76,7 @@ export interface LoginClient {
   waitForState(states: readonly LoginState[], options: WaitForStateOptions): Promise<LoginStateEvent>;
   /** Trades the one-time code of the `approved` event for tokens and the refresh cookie. */
   redeem(): Promise<RedeemResponse>;
-  getSession(): StartedSession | undefined;
+  getSession(): StartedSession | StartedPushSession | undefined;
   getState(): LoginStateEvent | undefined;
   close(): void;
 }
@@ -120,8 +130,8 @@ function isEnded(state: LoginState): boolean {
   return STATE_RANK[state] === 3;
 }
 
-type AckOf<E extends keyof ClientToServerEvents> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
-type Acked<E extends keyof ClientToServerEvents> = Extract<AckOf<E>, { ok: true }>;
+type AckOf<E extends keyof PageEvents> = Parameters<Parameters<PageEvents[E]>[1]>[0];
+type Acked<E extends keyof PageEvents> = Extract<AckOf<E>, { ok: true }>;
 
 export function createLoginClient(options: LoginClientOptions = {}): LoginClient {
   const { endpoint, ownsSocket, socket } = openSocket<LoginSocket>(options);
@@ -129,7 +139,7 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
 
   const stateListeners = new Set<(event: LoginStateEvent) => void>();
   const errorListeners = new Set<(error: LoginClientError) => void>();
-  let session: StartedSession | undefined;
+  let session: StartedSession | StartedPushSession | undefined;
   let current: LoginStateEvent | undefined;
   let hasConnected = socket.connected;
   let isClosed = false;
@@ -156,15 +166,15 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
     notify(stateListeners, event);
   }
 
-  function requireSession(): StartedSession {
+  function requireSession(): StartedSession | StartedPushSession {
     if (isClosed) throw new LoginClientError("closed", "The login client is closed.");
     if (session === undefined) throw new LoginClientError("no_session", "No login has been started.");
     return session;
   }
 
-  async function emitWithAck<E extends keyof ClientToServerEvents>(
+  async function emitWithAck<E extends keyof PageEvents>(
     event: E,
-    payload: Parameters<ClientToServerEvents[E]>[0],
+    payload: Parameters<PageEvents[E]>[0],
   ): Promise<Acked<E>> {
     // socket.io's types lose the ack's type under timeout(); the event map states it.
     const timed = socket.timeout(ackTimeoutMs) as unknown as {
@@ -185,6 +195,14 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
     const { session: status } = await emitWithAck("login:resume", { sessionId, browserSecret });
     applyState(toStateEvent(status));
     return status;
+  }
+
+  async function begin<E extends "login:start" | "login:push">(event: E, payload: Parameters<PageEvents[E]>[0]) {
+    if (isClosed) throw new LoginClientError("closed", "The login client is closed.");
+    const { session: started } = await emitWithAck(event, payload);
+    session = started;
+    current = { sessionId: started.sessionId, state: started.state };
+    return started as Acked<E>["session"];
   }
 
   const isOpen = () => !isClosed && session !== undefined && current !== undefined && !isEnded(current.state);
@@ -239,16 +257,26 @@ export function createLoginClient(options: LoginClientOptions = {}): LoginClient
   return {
     socket,
 
-    async start(startOptions = {}) {
-      if (isClosed) throw new LoginClientError("closed", "The login client is closed.");
+    start(startOptions = {}) {
       const payload = startOptions.requiredClaims ? { requiredClaims: startOptions.requiredClaims } : {};
-      const { session: started } = await emitWithAck("login:start", payload);
-      session = started;
-      current = { sessionId: started.sessionId, state: started.state };
-      return started;
+      return begin("login:start", payload);
     },
 
+    push: (address) => begin("login:push", { address }),
+
     resume,
+
+    async poll() {
+      const { sessionId, browserSecret } = requireSession();
+      const status = await pollSession(
+        endpoint,
+        sessionId,
+        browserSecret,
+        options.fetch ? { fetch: options.fetch } : {},
+      );
+      applyState(toStateEvent(status));
+      return status;
+    },
 
     async cancel() {
       const { sessionId, browserSecret } = requireSession();

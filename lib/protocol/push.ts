@@ -103,16 +103,20 @@ export function formatDeviceAuthMessage(input: {
   return `${input.domain} asks this device to connect:\n${input.address}\n\nDevice: ${input.deviceId}\nChallenge: ${input.challengeId}\nIssued At: ${input.issuedAt}`;
 }
 
+/** Ack of `login:push`: a login session of section 1 without a QR (section 5.3). */
+export interface StartedPushSession {
+  sessionId: string;
+  state: "pending";
+  expiresAt: string;
+  matchCode: string;
+  browserSecret: string;
+}
+
 type PushAck<T> = (res: ({ ok: true } & T) | { ok: false; error: { code: string; message: string } }) => void;
 
 /** Socket.IO events of section 5 (merged into the server's one event map, socket-events.ts). */
 export interface PushClientToServerEvents {
-  "login:push": (
-    payload: { address: string },
-    ack: PushAck<{
-      session: { sessionId: string; state: "pending"; expiresAt: string; matchCode: string; browserSecret: string };
-    }>,
-  ) => void;
+  "login:push": (payload: { address: string }, ack: PushAck<{ session: StartedPushSession }>) => void;
   "device:challenge": (payload: { deviceId: string }, ack: PushAck<ChallengeView>) => void;
   "device:auth": (payload: { challengeId: string; signature: string }, ack: PushAck<{ device: DeviceView }>) => void;
   "push:open": (payload: { sessionId: string }, ack: PushAck<{ request: PushRequest }>) => void;
