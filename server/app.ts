@@ -39,6 +39,8 @@ import { createRequestIds } from "./http/request-id";
 import { PROBE_TIMEOUT_MS, createAvailability } from "./availability";
 import { createDatabaseProbe } from "./db/probe";
 import { loginRoom } from "./realtime/emit";
+import { createAttestorService } from "./attestor/attestor-service";
+import { loadDemoAttestorKey } from "./attestor/demo-attestor-key";
 
 /** How long a SIGTERM waits for in-flight HTTP requests before cutting them. */
 export const DRAIN_TIMEOUT_MS = 5_000;
@@ -123,6 +125,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       configured: config.claims.trustedAttestors,
       devAttestor: config.claims.devAttestor,
     });
+    const demoAttestorKey = config.demoAttestor.enabled
+      ? await loadDemoAttestorKey({
+          dataDir: config.dataDir,
+          publicUrl: config.publicUrl,
+          ...(config.demoAttestor.privateKeyHex ? { privateKeyHex: config.demoAttestor.privateKeyHex } : {}),
+        })
+      : undefined;
+    if (demoAttestorKey) attestors.set(demoAttestorKey.iss, demoAttestorKey.publicJwk);
     if (config.claims.devAttestor && config.env === "production") {
       log.warn("DEV_ATTESTOR is on in production: anyone with the data folder's dev key can attest any claim");
     }
@@ -234,6 +244,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       requestIds,
       availability,
     };
+    if (demoAttestorKey) ctx.attestor = createAttestorService({ ...ctx, key: demoAttestorKey });
     registerConnectionLimit(ctx);
     registerLoginHandlers(ctx);
     registerPushHandlers(ctx);

@@ -1,7 +1,8 @@
 import path from "node:path";
 import { z } from "zod";
 import { appIdSchema, appKeySchema, appSecretSchema } from "./channels/credentials";
-import { publicKeyFromJwk, type Secp256k1PublicJwk } from "../lib/claims/es256k";
+import { publicJwkOf, publicKeyFromJwk, type Secp256k1PublicJwk } from "../lib/claims/es256k";
+import { toChecksumAddress } from "../lib/protocol/siwe";
 import { createProxyTrust, LOOPBACK_PROXIES, parseProxyList, ProxyListError, type ProxyTrust } from "./http/client-ip";
 
 /**
@@ -66,6 +67,9 @@ const envSchema = z.object({
   TRUSTED_ATTESTORS: optional(z.string().max(100_000)),
   // Empty means unset here: its default depends on NODE_ENV.
   DEV_ATTESTOR: optional(z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")),
+  ADMIN_ADDRESSES: optional(z.string().max(10_000)),
+  DEMO_ATTESTOR: bool,
+  DEMO_ATTESTOR_KEY: optional(z.string().max(1_000)),
   METRICS_TOKEN: optional(
     z
       .string()
@@ -143,6 +147,13 @@ export interface Config {
     /** Trust (and create) the development attestor in DATA_DIR (server/claims/attestors.ts). */
     devAttestor: boolean;
   };
+  /** EIP-55 addresses allowed on the admin pages and routes (ADMIN_ADDRESSES); empty: nobody. */
+  adminAddresses: ReadonlySet<string>;
+  /**
+   * The demo attestor (docs/protocol.md section 6): served and trusted unless DEMO_ATTESTOR=false.
+   * Its secp256k1 private key as hex (DEMO_ATTESTOR_KEY), else one made in DATA_DIR; never logged.
+   */
+  demoAttestor: { enabled: boolean; privateKeyHex?: string };
   /**
    * GET /metrics (server/metrics/): on the main port with `Authorization: Bearer <token>` when
    * a token is set (404 there otherwise), and on a listener of its own at host:port when a port is set.
@@ -248,6 +259,11 @@ export function loadConfig(
     sqliteWriterThread: e.SQLITE_WRITER_THREAD ?? true,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     claims: { trustedAttestors, devAttestor: e.DEV_ATTESTOR ?? e.NODE_ENV === "development" },
+    adminAddresses: parseAdminAddresses(e.ADMIN_ADDRESSES),
+    demoAttestor: {
+      enabled: e.DEMO_ATTESTOR ?? true,
+      ...(e.DEMO_ATTESTOR_KEY === undefined ? {} : { privateKeyHex: parseAttestorKey(e.DEMO_ATTESTOR_KEY) }),
+    },
     apiMtls:
       e.SERVER_API_MTLS_PORT === undefined
         ? undefined
@@ -297,4 +313,36 @@ function parseTrustedAttestors(text: string | undefined): Map<string, Secp256k1P
     trusted.set(iss, { kty: "EC", crv: "secp256k1", x, y });
   }
   return trusted;
+}
+
+/** ADMIN_ADDRESSES: comma-separated 0x addresses, kept EIP-55 checksummed. */
+function parseAdminAddresses(text: string | undefined): Set<string> {
+  const admins = new Set<string>();
+  for (const item of (text ?? "").split(",")) {
+    const address = item.trim();
+    if (address === "") continue;
+    try {
+      admins.add(toChecksumAddress(address));
+    } catch {
+      throw new ConfigError(
+        `Invalid configuration (see .env.example):\n  ADMIN_ADDRESSES: "${address.slice(0, 64)}" is not a 0x address`,
+      );
+    }
+  }
+  return admins;
+}
+
+/** DEMO_ATTESTOR_KEY: a secp256k1 private key, 32 bytes of hex (0x optional); the value is never echoed. */
+function parseAttestorKey(text: string): string {
+  const hex = text.trim().replace(/^0x/, "");
+  const fail = new ConfigError(
+    "Invalid configuration (see .env.example):\n  DEMO_ATTESTOR_KEY: must be a secp256k1 private key, 64 hex characters",
+  );
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw fail;
+  try {
+    publicJwkOf(hex);
+  } catch {
+    throw fail;
+  }
+  return `0x${hex.toLowerCase()}`;
 }

@@ -12,6 +12,7 @@ import type { AppCredentials } from "./channels/signing";
 import type { AppMetrics } from "./metrics/metrics";
 import type { RequestIds } from "./http/request-id";
 import type { Availability } from "./availability";
+import type { AttestorService } from "./attestor/attestor-service";
 
 /**
  * The one AppContext. Next bundles app/ apart from server/index.ts, so a module-level
@@ -40,4 +41,6 @@ export interface AppContext {
   requestIds: RequestIds;
   /** Which dependencies answer, readiness, draining (server/availability.ts). */
   availability: Availability;
+  /** The demo attestor (docs/protocol.md section 6); undefined with DEMO_ATTESTOR=false. */
+  attestor?: AttestorService;
 }

@@ -39,6 +39,8 @@ export interface IssueCredentialInput {
   expiresInSeconds?: number;
   /** Epoch seconds; default now. */
   issuedAt?: number;
+  /** A Token Status List reference (`status.status_list`), never selectively disclosable. */
+  status?: { status_list: { idx: number; uri: string } };
 }
 
 /** An SD-JWT VC (`<jwt>~<disclosure>~...~`) with every claim selectively disclosable. */
@@ -60,6 +62,7 @@ export async function issueCredential(input: IssueCredentialInput): Promise<stri
       exp: iat + (input.expiresInSeconds ?? 365 * 86_400),
       cnf: { jwk: input.holderJwk },
       ...input.claims,
+      ...(input.status ? { status: input.status } : {}),
     },
     { _sd: claimNames } as never,
   );

@@ -45,6 +45,9 @@ export const ERROR_STATUS = {
   device_not_found: 401,
   device_not_authenticated: 401,
   too_many_devices: 403,
+  // Attestor (section 6)
+  claim_refused: 403,
+  request_decided: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -99,6 +102,8 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   device_not_found: "There is no such paired device.",
   device_not_authenticated: "This socket has not authenticated as a device.",
   too_many_devices: "This account already has as many paired devices as it may have.",
+  claim_refused: "The attestor does not grant a claim asked for.",
+  request_decided: "This credential request was already decided.",
 };
 
 export function protocolError(code: ErrorCode, message = ERROR_MESSAGES[code]): ProtocolError {

@@ -43,7 +43,12 @@ export interface ChannelsClientOptions {
   /** Origin of the app, e.g. `https://login.example.com`; the page's own origin when left out. */
   endpoint?: string;
   /** The signed-in user's access token for `/api/channel-auth`; null when signed out. */
-  getAccessToken: () => Promise<string | null> | string | null;
+  getAccessToken?: () => Promise<string | null> | string | null;
+  /**
+   * Signs a private channel's subscription some other way instead (a wallet's own channel is
+   * signed by `/api/attestor/channel-auth` for a proof of its key); throw a ChannelsClientError to refuse.
+   */
+  authorize?: (socketId: string, channel: string) => Promise<ChannelAuthResponse>;
   /**
    * A socket to use instead of opening one; it must not have connected yet (the
    * socket_id arrives once, on connect). The client leaves it open on close().
@@ -176,7 +181,8 @@ export function createChannelsClient(options: ChannelsClientOptions): ChannelsCl
   }
 
   async function fetchAuth(channel: string, forSocketId: string): Promise<ChannelAuthResponse> {
-    const token = await options.getAccessToken();
+    if (options.authorize) return options.authorize(forSocketId, channel);
+    const token = (await options.getAccessToken?.()) ?? null;
     if (token === null) throw new ChannelsClientError("no_token", "Sign in to subscribe to this channel.", { channel });
     const doFetch = options.fetch ?? globalThis.fetch;
     let response: Response;

@@ -149,7 +149,8 @@ export function postJson(url: string, body: unknown, options: WalletFetchOptions
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const UNAVAILABLE_ATTEMPTS = 3;
 
-async function requestJson(url: string, init: RequestInit, options: WalletFetchOptions): Promise<unknown> {
+/** A JSON answer, or a WalletError with the protocol code; `unavailable` is tried again a few times. */
+export async function requestJson(url: string, init: RequestInit, options: WalletFetchOptions): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await requestJsonOnce(url, init, options);

@@ -19,6 +19,10 @@ describe("decideChannelAccess", () => {
     });
   });
 
+  it("gives no signed-in user a wallet's channel (the attestor signs those for a key proof)", () => {
+    expect(decideChannelAccess(alice, "private-wallet-abc")).toEqual({ ok: false, code: "forbidden" });
+  });
+
   it("signs public channels too (they need no auth, so it is harmless)", () => {
     expect(decideChannelAccess(alice, "news")).toEqual({ ok: true });
   });

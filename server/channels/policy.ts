@@ -7,6 +7,8 @@
  * - `private-user-<id>`: only the user whose id is <id>.
  * - `presence-*`: any signed-in user, as the member {user_id: <user id>, user_info:
  *   {address}}; every other member of the channel sees that object.
+ * - `private-wallet-*`: nobody here; a wallet's own channel is signed by the attestor's
+ *   channel auth alone, for a socket that proved the wallet's key (server/attestor/).
  * - `private-*`: any signed-in user.
  * - Any other name is public: subscribing needs no auth. Signing one anyway is harmless
  *   (a subscribe ignores auth on public channels) and is what Pusher's SDKs do.
@@ -14,6 +16,7 @@
  * user_info discloses) and nowhere else.
  */
 import { PRIVATE_USER_CHANNEL_PREFIX, readChannelKind } from "../../lib/protocol/channels";
+import { WALLET_CHANNEL_PREFIX } from "../../lib/protocol/attestor";
 
 export interface ChannelUser {
   userId: string;
@@ -30,6 +33,7 @@ export interface PresenceMember {
 export type ChannelAccess = { ok: true; presence?: PresenceMember } | { ok: false; code: "forbidden" };
 
 export function decideChannelAccess(user: ChannelUser, channel: string): ChannelAccess {
+  if (channel.startsWith(WALLET_CHANNEL_PREFIX)) return { ok: false, code: "forbidden" };
   if (channel.startsWith(PRIVATE_USER_CHANNEL_PREFIX)) {
     const owner = channel.slice(PRIVATE_USER_CHANNEL_PREFIX.length);
     return owner === user.userId ? { ok: true } : { ok: false, code: "forbidden" };

@@ -15,6 +15,7 @@ import { createJwks } from "../tokens/keys";
 import { createChannelAuthRoutes } from "./routes/channel-auth";
 import { createPusherApiRoutes } from "./routes/pusher-api";
 import { createNotificationRoutes } from "./routes/notifications";
+import { createAttestorRoutes } from "./routes/attestor";
 import { createSecurityHeaders } from "./security-headers";
 import { RETRY_AFTER_SECONDS, readUnavailableDependency } from "../availability";
 
@@ -71,6 +72,7 @@ export function createApiRouter(
   app.route("/api/apps", createAppRoutes(ctx, appDirectory));
   app.route("/api/devices", createDeviceRoutes(ctx));
   app.route("/api/security-events", createSecurityEventRoutes(ctx));
+  if (ctx.attestor) app.route("/api/attestor", createAttestorRoutes(ctx, ctx.attestor));
 
   app.notFound((c) => sendError(c, "not_found"));
   app.onError((err, c) => {

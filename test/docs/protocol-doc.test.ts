@@ -22,7 +22,10 @@ import { generatePrivateJwk, privateKeyHexOf, publicJwkOf } from "../../lib/clai
 import { ERROR_STATUS } from "../../lib/protocol/errors";
 import { SOCKET_EVENTS, type LoginRequest } from "../../lib/protocol/login";
 import { CHANNEL_SOCKET_EVENTS } from "../../lib/protocol/channels";
-import { createWalletKey, createAuthBody, type WalletKey } from "../../lib/wallet";
+import { createWalletKey, createAuthBody, importWalletKey, type WalletKey } from "../../lib/wallet";
+import { generateDeliveryKey } from "../../lib/claims/delivery";
+import { signWalletProof, thumbprintOf } from "../../lib/claims/wallet-proof";
+import { PROOF_TYPES, walletChannel } from "../../lib/protocol/attestor";
 import { createApiRouter } from "../../server/http/router";
 import { DATA_PATH_PREFIX } from "../../server/http/routes/data";
 import { startTestApp, type TestApp } from "../support/start-test-app";
@@ -131,12 +134,70 @@ function partnerSigns(iat: number, exp: number): Fixture {
   };
 }
 
+/** The attestor flow's admin (ADMIN_ADDRESSES in its env names this key's address). */
+const ATTESTOR_ADMIN_KEY = importWalletKey(`0x${"a1".repeat(32)}`);
+
+/** The wallet of the attestor flow: signed in here once (so member_since has a value), `<walletChannel>`. */
+const attestorWallet: Fixture = async (flow) => {
+  const { key } = await logIn(flow.app.baseUrl);
+  flow.vars.set("walletKey", key);
+  flow.vars.set("walletChannel", walletChannel(await thumbprintOf(publicJwkOf(key.privateKey))));
+};
+
+const walletKeyOf = (flow: FlowRun) => flow.vars.get("walletKey") as WalletKey;
+const attestorIss = (flow: FlowRun) => `${flow.app.baseUrl}/attestor`;
+
+/** The wallet proves its key for `<socketId>` and `<walletChannel>`: `<channelProof>`. */
+const walletSignsChannel: Fixture = async (flow) => {
+  flow.vars.set(
+    "channelProof",
+    signWalletProof(walletKeyOf(flow).privateKey, PROOF_TYPES.channel, {
+      aud: attestorIss(flow),
+      iat: Math.floor(Date.now() / 1000),
+      socket_id: flow.vars.get("socketId"),
+      channel: flow.vars.get("walletChannel"),
+    }),
+  );
+};
+
+/** The wallet asks for `claims` over the challenge `<nonceVar>`: `<requestProof>`. */
+function walletAsks(nonceVar: string, claims: string[], email?: string): Fixture {
+  return async (flow) => {
+    const delivery = await generateDeliveryKey();
+    flow.vars.set(
+      "requestProof",
+      signWalletProof(walletKeyOf(flow).privateKey, PROOF_TYPES.request, {
+        aud: attestorIss(flow),
+        iat: Math.floor(Date.now() / 1000),
+        nonce: flow.vars.get(nonceVar),
+        claims,
+        ...(email === undefined ? {} : { email }),
+        delivery_jwk: delivery.publicJwk,
+      }),
+    );
+  };
+}
+
 /** Set-up steps the document names in `<!-- before: name -->`. */
 const FIXTURES = new Map<string, Fixture>([
   ["walletSigns", (flow) => signAsWallet(flow, false)],
   ["walletSignsWithClaims", (flow) => signAsWallet(flow, true)],
   ["signedIn", signIn({ accessToken: "userAccessToken", userId: "userId", address: "userAddress" })],
   ["secondUserSignedIn", signIn({ accessToken: "bobAccessToken", userId: "bobUserId", address: "bobAddress" })],
+  [
+    "adminSignedIn",
+    async (flow) => {
+      const { redeemed } = await logIn(flow.app.baseUrl, ATTESTOR_ADMIN_KEY);
+      flow.vars.set("adminAccessToken", redeemed.accessToken);
+      flow.vars.set("adminAddress", redeemed.user.address);
+    },
+  ],
+  ["attestorWallet", attestorWallet],
+  ["walletSignsChannel", walletSignsChannel],
+  ["walletAsksMemberSince", walletAsks("nonce", ["member_since"])],
+  ["walletAsksAgeOver18", walletAsks("otherNonce", ["age_over_18"])],
+  ["walletAsksVerifiedEmail", walletAsks("emailNonce", ["verified_email"], "ada@example.com")],
+  ["walletAsksVerifiedEmailAgain", walletAsks("lastNonce", ["verified_email"], "ada@example.com")],
   ["partnerSigns", partnerSigns(0, 300)],
   ["partnerSignsExpired", partnerSigns(-600, -300)],
   ["partnerSignsLongWindow", partnerSigns(0, 90_000)],
