@@ -54,6 +54,17 @@ const WORDS: Record<string, { title: string; text: string }> = {
   payload_too_large: { title: REFUSED, text: "The wallet's answer was too large." },
   rate_limited: { title: "Too many attempts", text: "The site asks to slow down. Wait a minute and try again." },
   origin_not_allowed: { title: REFUSED, text: "The site does not accept requests from here." },
+  invalid_match_code: { title: "Not a number", text: "Type the two digits the sign-in page shows. Nothing was sent." },
+  device_not_found: {
+    title: "Not paired",
+    text: "This wallet is not paired with the site (or was unpaired from the dashboard). Pair it again.",
+  },
+  challenge_not_found: { title: "Challenge expired", text: "The site's challenge expired or was used. Try again." },
+  too_many_devices: {
+    title: "Too many devices",
+    text: "This account has 10 paired devices. Unpair one on the dashboard first.",
+  },
+  device_not_authenticated: { title: "Not connected", text: "The device connection is not ready yet. Try again." },
   internal_error: { title: "Server error", text: "Something went wrong on the site's server. Try again later." },
 };
 

@@ -6,6 +6,7 @@ import type { LoginRequest } from "../../lib/protocol/login";
 import { describeError } from "./describe-error";
 import { KeyPanel } from "./key-panel";
 import { LoginResult } from "./login-result";
+import { PushPanel } from "./push-panel";
 import type { LoginOutcome } from "./login-result";
 import { QrInput } from "./qr-input";
 import { RequestReview } from "./request-review";
@@ -21,7 +22,7 @@ export interface WalletSimulatorProps {
   linkedRequest?: string;
 }
 
-/** The simulated phone wallet: a key, a "scan", the request to check, and the answer. */
+/** The simulated phone wallet: a key, a "scan", the request to check, and the answer; and push login as a paired device. */
 export function WalletSimulator({ linkedRequest }: WalletSimulatorProps) {
   const { walletKey, isStored, createKey, importKey } = useWalletKey();
   const [step, setStep] = useState<Step>({ kind: "scan", isFetching: false });
@@ -85,6 +86,7 @@ export function WalletSimulator({ linkedRequest }: WalletSimulatorProps) {
       </p>
       <div className="phone__body">
         <KeyPanel walletKey={walletKey} isStored={isStored} onCreateKey={createKey} onImportKey={importKey} />
+        <PushPanel walletKey={walletKey} />
         {step.kind === "scan" && (
           <QrInput isBusy={step.isFetching || walletKey === null} onSubmit={(text) => void openRequest(text)} />
         )}
