@@ -137,3 +137,18 @@ describe("loadConfig: trusted proxies", () => {
     expect(() => load({ TRUSTED_PROXIES: "10.0.0.0/8,proxy.internal" })).toThrow(/TRUSTED_PROXIES: .*proxy\.internal/);
   });
 });
+
+describe("loadConfig: match modes", () => {
+  it("lets the QR flow choose and push logins type by default", () => {
+    expect(load({}).matchModes).toEqual({ qr: "choose", push: "type" });
+  });
+
+  it("reads QR_MATCH_MODE and PUSH_MATCH_MODE, and refuses other values by name", () => {
+    expect(load({ QR_MATCH_MODE: "type", PUSH_MATCH_MODE: "choose" }).matchModes).toEqual({
+      qr: "type",
+      push: "choose",
+    });
+    expect(() => load({ QR_MATCH_MODE: "guess" })).toThrow(/QR_MATCH_MODE/);
+    expect(() => load({ PUSH_MATCH_MODE: "TYPE" })).toThrow(ConfigError);
+  });
+});

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { appIdSchema, appKeySchema, appSecretSchema } from "./channels/credentials";
 import { publicJwkOf, publicKeyFromJwk, type Secp256k1PublicJwk } from "../lib/claims/es256k";
 import { toChecksumAddress } from "../lib/protocol/siwe";
+import { MATCH_MODES, type MatchMode } from "../lib/protocol/login";
 import { createProxyTrust, LOOPBACK_PROXIES, parseProxyList, ProxyListError, type ProxyTrust } from "./http/client-ip";
 
 /**
@@ -59,6 +60,8 @@ const envSchema = z.object({
   PUSH_CAP_PER_10_MIN: int(1, 1000).default(3),
   PUSH_CAP_PER_HOUR: int(1, 10_000).default(10),
   PUSH_MUTE_SECONDS: int(1, 86_400).default(1200),
+  QR_MATCH_MODE: z.enum(MATCH_MODES).default("choose"),
+  PUSH_MATCH_MODE: z.enum(MATCH_MODES).default("type"),
   MAX_SOCKETS_PER_IP: int(1, 10_000_000).default(200),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
@@ -133,6 +136,8 @@ export interface Config {
   maxAppsPerUser: number;
   /** Push login (section 5): pushes per address per 10 minutes and per hour, and the mute after "This wasn't me". */
   push: { capPer10Min: number; capPerHour: number; muteMs: number };
+  /** How the person matches the page's code (QR_MATCH_MODE, PUSH_MATCH_MODE): pick it or type it. */
+  matchModes: { qr: MatchMode; push: MatchMode };
   /** Open Socket.IO connections from one client IP, across every node. */
   maxSocketsPerIp: number;
   logLevel: string;
@@ -252,6 +257,7 @@ export function loadConfig(
       capPerHour: e.PUSH_CAP_PER_HOUR,
       muteMs: e.PUSH_MUTE_SECONDS * 1000,
     },
+    matchModes: { qr: e.QR_MATCH_MODE, push: e.PUSH_MATCH_MODE },
     maxSocketsPerIp: e.MAX_SOCKETS_PER_IP,
     logLevel: e.LOG_LEVEL,
     cryptoBackend: e.CRYPTO_BACKEND,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AuthBody, LoginRequest } from "./login";
+import { MATCH_MODES, type AuthBody, type LoginRequest } from "./login";
 
 /**
  * zod schemas for every input of section 1 (server) and the wallet's view of a
@@ -46,9 +46,18 @@ export const loginRequestSchema = z.object({
   statement: z.string().max(1000),
   requestId: z.string().max(200),
   responseUri: z.string().url().max(2048),
-  matchChoices: z.array(matchCodeSchema).length(3),
+  // A server from before match modes sends none: it offers choices.
+  matchMode: z.enum(MATCH_MODES).default("choose"),
+  // Three to choose from, none to type: see hasMatchChoicesOfItsMode.
+  matchChoices: z.array(matchCodeSchema).max(3),
   requiredClaims: z.array(z.string()).max(16),
 });
+
+/** Three different choices in `choose` mode, none in `type` mode (a check beside the schema, which others extend). */
+export function hasMatchChoicesOfItsMode(request: { matchMode: string; matchChoices?: readonly string[] }): boolean {
+  const choices = request.matchChoices ?? [];
+  return request.matchMode === "choose" ? new Set(choices).size === 3 && choices.length === 3 : choices.length === 0;
+}
 
 // The schemas and the hand-written wire types must agree.
 export type _AuthBodyMatches = z.infer<typeof authBodySchema> extends AuthBody ? true : never;

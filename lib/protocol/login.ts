@@ -75,9 +75,19 @@ export interface SignInRequestFields {
   requestId: string;
 }
 
+/**
+ * How the person matches the page's two-digit code (QR_MATCH_MODE, PUSH_MATCH_MODE): `choose` picks
+ * it among `matchChoices`, `type` types it (then `matchChoices` is empty). Either way the wallet
+ * sends the code as `matchCode`, and a wrong one ends the session (`wrong_match_code`).
+ */
+export const MATCH_MODES = ["choose", "type"] as const;
+export type MatchMode = (typeof MATCH_MODES)[number];
+
 /** What the wallet receives from `GET /api/login/requests/{sessionId}`. */
 export interface LoginRequest extends SignInRequestFields {
   responseUri: string;
+  matchMode: MatchMode;
+  /** Three codes, one the page's, in `choose` mode; empty in `type` mode. */
   matchChoices: string[];
   requiredClaims: string[];
 }

@@ -3,7 +3,7 @@
  * exact texts a device signs. Shared by the server, the wallet (lib/wallet/push.ts) and clients.
  */
 import { z } from "zod";
-import type { LoginState, SignInRequestFields } from "./login";
+import type { LoginState, MatchMode, SignInRequestFields } from "./login";
 import { matchCodeSchema, sessionIdSchema } from "./login-schemas";
 
 export const CHALLENGE_TTL_MS = 120_000;
@@ -62,7 +62,10 @@ export interface PushContext {
 /** What a device shows and signs (section 5.2). */
 export interface PushRequest extends SignInRequestFields {
   address: string;
-  matchMode: "type";
+  /** PUSH_MATCH_MODE, `type` by default: as LoginRequest's. */
+  matchMode: MatchMode;
+  /** In `choose` mode only: the three codes to pick from. */
+  matchChoices?: string[];
   context: PushContext;
 }
 

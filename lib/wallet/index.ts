@@ -8,6 +8,7 @@ export {
   denyLogin,
   fetchLoginRequest,
   parseLoginQr,
+  readTypedMatchCode,
 } from "./wallet-login";
 export type { ApproveLoginInput, WalletFetchOptions } from "./wallet-login";
 export { presentRequiredClaims } from "./wallet-claims";

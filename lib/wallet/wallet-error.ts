@@ -5,7 +5,7 @@
  * `network_error`, `http_error` (an error status without a protocol body),
  * `invalid_credential` (a verifiable credential that does not parse; `claims_missing` is
  * also thrown locally when the wallet's credential lacks a claim the request asks for),
- * `invalid_match_code` (a typed push number that is not two digits; nothing was sent),
+ * `invalid_match_code` (a typed number, push or QR `type` mode, that is not two digits; nothing was sent),
  * `closed` (the device connection was closed before it authenticated).
  * `status` is the HTTP status when there was a response.
  */

@@ -10,14 +10,21 @@
  * - The signed message copies the request's fields; only `address` and `issuedAt`
  *   come from the wallet.
  * - `approveLogin` does not check the match code against `matchChoices`: the UI
- *   offers only those, and tests need to send a wrong one on purpose.
+ *   offers only those, and tests need to send a wrong one on purpose. In `type` mode
+ *   (`request.matchMode`, no choices) the UI asks for the two digits the page shows and
+ *   passes them through `readTypedMatchCode` as `matchCode`.
  * - A 503 `unavailable` (the server's store is away for a moment) is asked again after its
  *   Retry-After (1-5 s), UNAVAILABLE_ATTEMPTS times in all. Sending the same answer twice
  *   is safe: the server takes an answer once, whatever happened to the first try.
  */
 import { z } from "zod";
 import { API_PATHS } from "../protocol/login";
-import { loginRequestSchema, sessionIdSchema } from "../protocol/login-schemas";
+import {
+  hasMatchChoicesOfItsMode,
+  loginRequestSchema,
+  matchCodeSchema,
+  sessionIdSchema,
+} from "../protocol/login-schemas";
 import type { AuthBody, LoginRequest } from "../protocol/login";
 import { formatSiweMessage } from "../protocol/siwe";
 import type { SiweMessage } from "../protocol/siwe";
@@ -58,7 +65,7 @@ export async function fetchLoginRequest(qrText: string, options: WalletFetchOpti
   const { url, sessionId } = parseLoginQr(qrText);
   const body = await requestJson(url.href, { method: "GET", headers: { accept: "application/json" } }, options);
   const parsed = loginRequestSchema.safeParse(body);
-  if (!parsed.success) {
+  if (!parsed.success || !hasMatchChoicesOfItsMode(parsed.data)) {
     throw new WalletError("invalid_response", "The login request from the server is malformed.");
   }
   const request = parsed.data as LoginRequest;
@@ -72,6 +79,19 @@ export async function fetchLoginRequest(qrText: string, options: WalletFetchOpti
     );
   }
   return request;
+}
+
+/**
+ * The `matchCode` to send for what the person typed in `type` mode (QR or push): two digits,
+ * 10 to 99, spaces ignored. Anything else throws `invalid_match_code` before anything is sent,
+ * so a slip of the keyboard does not end the session; a wrong number of that shape does.
+ */
+export function readTypedMatchCode(typed: string): string {
+  const code = typed.replace(/\s+/g, "");
+  if (!matchCodeSchema.safeParse(code).success) {
+    throw new WalletError("invalid_match_code", "Type the two digits the page shows (10 to 99).");
+  }
+  return code;
 }
 
 /** The EIP-4361 text the wallet signs for `request`. */

@@ -52,6 +52,7 @@ function startFakeApp() {
       statement: "Sign in to Test App",
       requestId: sessionId,
       responseUri: `${origin}/api/auth`,
+      matchMode: "choose",
       matchChoices: ["17", MATCH_CODE, "86"],
       requiredClaims: [],
     };

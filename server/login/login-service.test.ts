@@ -326,6 +326,7 @@ describe("readLoginRequest", () => {
       statement: "Sign in to Test App",
       requestId: started.sessionId,
       responseUri: `${PUBLIC_URL}/api/auth`,
+      matchMode: "choose",
       matchChoices: record?.matchChoices,
       requiredClaims: ["email"],
     });
@@ -431,6 +432,7 @@ for (const backend of BACKENDS) {
         statement: `Sign in to ${CONFIG.appName}`,
         requestId: started.sessionId,
         responseUri: `${PUBLIC_URL}/api/auth`,
+        matchMode: "choose",
         matchChoices: record.matchChoices,
         requiredClaims: [],
       };
@@ -1365,6 +1367,7 @@ describe("expiry checked on load, against a concurrent transition", () => {
       statement: `Sign in to ${CONFIG.appName}`,
       requestId: started.sessionId,
       responseUri: `${PUBLIC_URL}/api/auth`,
+      matchMode: "choose",
       matchChoices: record.matchChoices,
       requiredClaims: [],
     };

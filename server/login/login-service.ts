@@ -19,7 +19,13 @@ import { OPEN_STATES, type AuthBody } from "../../lib/protocol/login";
 import type { ErrorCode, Result } from "../../lib/protocol/errors";
 import { parseSiweMessage } from "../../lib/protocol/siwe";
 import type { Config } from "../config";
-import type { LoginSessionRecord, LoginSessionStore, TransitionRequest } from "../store/types";
+import {
+  matchModeOf,
+  shownMatchChoices,
+  type LoginSessionRecord,
+  type LoginSessionStore,
+  type TransitionRequest,
+} from "../store/types";
 import {
   generateMatchChoices,
   randomAlphanumeric,
@@ -55,7 +61,8 @@ export interface ApprovedLogin {
 }
 
 export interface LoginServiceDeps {
-  config: Pick<Config, "publicUrl" | "domain" | "appName" | "chainId" | "loginTtlMs">;
+  config: Pick<Config, "publicUrl" | "domain" | "appName" | "chainId" | "loginTtlMs"> &
+    Partial<Pick<Config, "matchModes">>;
   store: LoginSessionStore;
   verifier: SignatureVerifier;
   /** Checks a wallet's `presentation` of verifiable claims (server/claims/). */
@@ -194,6 +201,7 @@ export function createLoginService(deps: LoginServiceDeps) {
           browserSecretHash: sha256Base64url(browserSecret),
           matchCode,
           matchChoices,
+          matchMode: (input.push ? config.matchModes?.push : config.matchModes?.qr) ?? (input.push ? "type" : "choose"),
           requiredClaims: input.requiredClaims ?? [],
           issuedAt: t,
           expiresAt,
@@ -287,7 +295,8 @@ export function createLoginService(deps: LoginServiceDeps) {
           statement: `Sign in to ${config.appName}`,
           requestId: sessionId,
           responseUri: `${config.publicUrl}/api/auth`,
-          matchChoices: session.matchChoices,
+          matchMode: matchModeOf(session),
+          matchChoices: shownMatchChoices(session),
           requiredClaims: session.requiredClaims,
         },
       };

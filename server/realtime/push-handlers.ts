@@ -22,7 +22,7 @@ import {
 } from "../../lib/protocol/push";
 import { toChecksumAddress } from "../../lib/protocol/siwe";
 import type { AppContext } from "../context";
-import type { LoginSessionRecord } from "../store/types";
+import { matchModeOf, shownMatchChoices, type LoginSessionRecord } from "../store/types";
 import { randomBase64url } from "../crypto/random";
 import { recoverPersonalSign } from "../crypto/eip191";
 import { keccak256 } from "../crypto/keccak";
@@ -85,7 +85,8 @@ export function toPushRequest(
     statement: `Sign in to ${ctx.config.appName}`,
     requestId: session.id,
     address: session.pushAddress ?? "",
-    matchMode: "type",
+    matchMode: matchModeOf(session),
+    ...(matchModeOf(session) === "choose" ? { matchChoices: shownMatchChoices(session) } : {}),
     context: {
       origin: c?.origin ?? null,
       browser: c?.browser ?? "unknown",

@@ -1,4 +1,4 @@
-import type { LoginState } from "../../lib/protocol/login";
+import type { LoginState, MatchMode } from "../../lib/protocol/login";
 import type { PresenceStore } from "./presence-types";
 
 export type * from "./presence-types";
@@ -15,6 +15,8 @@ export interface LoginSessionRecord {
   browserSecretHash: string;
   matchCode: string;
   matchChoices: string[];
+  /** As the config said when the session started (absent in records from before: see matchModeOf). */
+  matchMode?: MatchMode;
   requiredClaims: string[];
   /** epoch ms */
   issuedAt: number;
@@ -32,6 +34,16 @@ export interface LoginSessionRecord {
   kind?: "push";
   pushAddress?: string;
   pushContext?: { origin: string | null; browser: string; os: string; ip: string | null; userAgent: string | null };
+}
+
+/** How a session's code is matched; records from before match modes: QR choose, push type. */
+export function matchModeOf(session: Pick<LoginSessionRecord, "matchMode" | "kind">): MatchMode {
+  return session.matchMode ?? (session.kind === "push" ? "type" : "choose");
+}
+
+/** The choices a wallet is shown: none when the person types the code. */
+export function shownMatchChoices(session: LoginSessionRecord): string[] {
+  return matchModeOf(session) === "choose" ? [...session.matchChoices] : [];
 }
 
 export type TransitionResult =

@@ -82,6 +82,7 @@ describe("QR login, end to end", () => {
           "expirationTime",
           "issuedAt",
           "matchChoices",
+          "matchMode",
           "nonce",
           "requestId",
           "requiredClaims",
