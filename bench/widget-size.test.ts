@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { measureWidgetSize } from "./widget-size";
+import { WIDGET_GZIP_TARGET_BYTES, measureWidgetSize } from "./widget-size";
 
 describe("the widget's bundle", () => {
   it("push mode is a chunk of its own, loaded by a dynamic import: none of its code is in the QR mode's", async () => {
@@ -19,6 +19,8 @@ describe("the widget's bundle", () => {
       expect(size.push.inputs).not.toContain(shared);
     }
     expect(size.push.files).toHaveLength(1);
+    // Issue 16's budget for what every page with the widget loads.
+    expect(size.gzipBytes).toBeLessThanOrEqual(WIDGET_GZIP_TARGET_BYTES);
     expect(size.push.gzipBytes).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Size of the embeddable login widget as an integrator's bundler would ship it:
  * `components/qr-login/index.ts` bundled for browsers (ESM, minified, code splitting) with
- * everything it pulls in (socket.io-client, qrcode.react, zustand) except React itself, which
+ * everything it pulls in (socket.io-client, zustand; the QR encoder is our own, ./components/qr-login/qr-code.ts) except React itself, which
  * the host app already has. Two figures: the QR mode, which is what a page loads (the entry
  * and every chunk it imports statically; target <= 25 KB gzipped), and the push mode, the
  * chunks its dynamic import adds on top (loaded only when a page opens "Send to my phone").

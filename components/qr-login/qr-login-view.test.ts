@@ -53,7 +53,7 @@ function buttons(html: string): string[] {
   return [...html.matchAll(/<(?:button|a)\b[^>]*>([^<]*)<\/(?:button|a)>/g)].map((m) => m[1] ?? "");
 }
 
-/** Rasterises qrcode.react's SVG path (one `M x y h w v1` run per dark stretch) and decodes it. */
+/** Rasterises the QR SVG path (one `M x y h w v1` run per dark stretch) and decodes it. */
 function decodeQr(html: string): string | undefined {
   const svg = /<svg[^>]*viewBox="0 0 (\d+) \1"[\s\S]*?<\/svg>/.exec(html);
   if (!svg?.[1]) return undefined;

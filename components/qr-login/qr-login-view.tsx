@@ -1,12 +1,12 @@
 "use client";
-import { useEffect, useState } from "react";
-import { QRCodeSVG } from "qrcode.react";
+import { useEffect, useMemo, useState } from "react";
 import { useStore } from "zustand";
 import { QrLoginStoreContext, useQrLoginStore } from "./context";
 import { buildWalletLink, formatCountdown } from "./format";
 import { isCancellableStatus, isOpenStatus, selectRemainingMs } from "./store";
 import type { QrLoginStatus, QrLoginStore } from "./store";
 import { WidgetFrame } from "./frame";
+import { encodeQr, qrPath } from "./qr-code";
 import type { QrLoginTheme } from "./theme";
 
 const COPIED_FOR_MS = 2000;
@@ -42,22 +42,33 @@ function QrImage({ size, status }: { size: number; status: QrLoginStatus }) {
   return (
     <div className="qrl-code" data-qr={isShown ? qr : undefined}>
       {isShown ? (
-        <QRCodeSVG
-          value={qr}
-          size={size}
-          level="M"
-          marginSize={2}
-          fgColor="currentColor"
-          bgColor="transparent"
-          role="img"
-          aria-label="QR code to sign in"
-        />
+        <QrSvg value={qr} size={size} />
       ) : (
         <div className="qrl-ph" aria-hidden="true">
           {STATUS_VIEWS[status].glyph}
         </div>
       )}
     </div>
+  );
+}
+
+/** Quiet zone around the code, in modules; the tile's padding adds the rest. */
+const QR_MARGIN = 2;
+
+function QrSvg({ value, size }: { value: string; size: number }) {
+  const modules = useMemo(() => encodeQr(value), [value]);
+  const cells = modules.length + QR_MARGIN * 2;
+  return (
+    <svg
+      width={size}
+      height={size}
+      viewBox={`0 0 ${cells} ${cells}`}
+      role="img"
+      aria-label="QR code to sign in"
+      shapeRendering="crispEdges"
+    >
+      <path fill="currentColor" d={qrPath(modules, QR_MARGIN)} />
+    </svg>
   );
 }
 
