@@ -12,6 +12,7 @@ import { Spinner } from "../ui/spinner";
 import { ChannelsProvider } from "../realtime/channels-provider";
 import { NotificationsCard } from "../realtime/notifications-card";
 import { OnlineNow } from "../realtime/online-now";
+import { DeviceSecurity } from "./device-security";
 import { useSession, useSessionStore } from "./use-session";
 
 /** The signed-in page: who you are, when you came, and the way out. Sends signed-out visitors home. */
@@ -156,6 +157,13 @@ export function DashboardView() {
             </div>
           </div>
         </ChannelsProvider>
+      )}
+
+      {/* Push login: paired devices and "This wasn't me" reports (docs/protocol.md section 5). */}
+      {me && (
+        <div className="dashboard__slots" data-slot="devices">
+          <DeviceSecurity getAccessToken={getAccessToken} />
+        </div>
       )}
     </div>
   );
