@@ -31,6 +31,7 @@ import { isSocketIoPath, normalizeRequestTarget, refuseUpgrade } from "./http/re
 import { startMtlsServer } from "./http/mtls-server";
 import { loadTrustedAttestors } from "./claims/attestors";
 import { createAttestorDirectory } from "./claims/attestor-directory";
+import { createStatusListChecker } from "./claims/status-lists";
 import { createPresentationVerifier } from "./claims/verify-presentation";
 import { createMetrics, type MetricsSources } from "./metrics/metrics";
 import { createGuardedMetricsHandler, METRICS_PATH, startMetricsServer } from "./metrics/metrics-endpoint";
@@ -157,7 +158,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       config,
       store: stores.loginSessions,
       verifier,
-      presentations: createPresentationVerifier(attestorDirectory),
+      presentations: createPresentationVerifier(attestorDirectory, { statusLists: createStatusListChecker() }),
       onClaimsRefused: ({ sessionId, code, reason, requestId }) =>
         log.info({ event: "claims_refused", sessionId, code, reason, requestId }, "verifiable claims refused"),
       notify: (event) => emitLoginState(io, event),

@@ -68,6 +68,7 @@ const envSchema = z.object({
   API_ONLY: bool,
   SQLITE_WRITER_THREAD: bool,
   TRUSTED_ATTESTORS: optional(z.string().max(100_000)),
+  STATUS_LIST_TTL_SECONDS: int(1, 86_400).default(60),
   // Empty means unset here: its default depends on NODE_ENV.
   DEV_ATTESTOR: optional(z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")),
   ADMIN_ADDRESSES: optional(z.string().max(10_000)),
@@ -151,6 +152,8 @@ export interface Config {
     trustedAttestors: ReadonlyMap<string, Secp256k1PublicJwk>;
     /** Trust (and create) the development attestor in DATA_DIR (server/claims/attestors.ts). */
     devAttestor: boolean;
+    /** `ttl` (and max-age) of the status lists this server's attestors publish. */
+    statusListTtlSeconds: number;
   };
   /** EIP-55 addresses allowed on the admin pages and routes (ADMIN_ADDRESSES); empty: nobody. */
   adminAddresses: ReadonlySet<string>;
@@ -264,7 +267,11 @@ export function loadConfig(
     apiOnly: e.API_ONLY ?? false,
     sqliteWriterThread: e.SQLITE_WRITER_THREAD ?? true,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
-    claims: { trustedAttestors, devAttestor: e.DEV_ATTESTOR ?? e.NODE_ENV === "development" },
+    claims: {
+      trustedAttestors,
+      devAttestor: e.DEV_ATTESTOR ?? e.NODE_ENV === "development",
+      statusListTtlSeconds: e.STATUS_LIST_TTL_SECONDS,
+    },
     adminAddresses: parseAdminAddresses(e.ADMIN_ADDRESSES),
     demoAttestor: {
       enabled: e.DEMO_ATTESTOR ?? true,

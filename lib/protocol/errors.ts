@@ -111,4 +111,7 @@ export function protocolError(code: ErrorCode, message = ERROR_MESSAGES[code]): 
 }
 
 /** Expected outcomes are values; each boundary maps them to HTTP or acks. */
-export type Result<T, C extends ErrorCode = ErrorCode> = ({ ok: true } & T) | { ok: false; code: C; message?: string };
+export type Result<T, C extends ErrorCode = ErrorCode> =
+  | ({ ok: true } & T)
+  /** `reason`: a documented finer cause sent beside the code (e.g. `credential_revoked`). */
+  | { ok: false; code: C; message?: string; reason?: string };

@@ -13,16 +13,21 @@
  *   the presented SD-JWT.
  * Then every required claim must be among the disclosed ones, else `claims_missing`.
  *
- * Credentials that carry a `status` (a status-list reference) are refused: checking one
- * means fetching a URL named by the presentation, which this server does not do.
+ * A credential that carries `status.status_list` (IETF Token Status List) is checked after
+ * all of the above through `statusLists` (status-lists.ts: only the attestor's own origins are
+ * fetched, lists cached within their ttl): revoked, suspended or a list that cannot be had is
+ * `claims_invalid` with `statusReason`. Without a checker, or with another kind of `status`,
+ * the credential is refused.
  *
  * The disclosed claims are the credential's claims without the JWT and VC registered ones
  * (iss, vct, cnf, iat, ...); they are what is stored on the user.
  */
+import { SDJwtInstance } from "@sd-jwt/core";
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { sdJwtHasher } from "../../lib/claims/credentials";
 import { ES256K, addressOfJwk, verifyEs256k } from "../../lib/claims/es256k";
 import { fixedAttestors, type AcceptedKey, type AttestorDirectory } from "./attestor-directory";
+import type { StatusListChecker, StatusReason } from "./status-lists";
 
 export const CLAIMS_CLOCK_SKEW_SECONDS = 60;
 export const KB_MAX_AGE_SECONDS = 300;
@@ -59,7 +64,7 @@ export interface PresentationCheck {
 
 export type PresentationResult =
   | { ok: true; claims: Record<string, unknown> }
-  | { ok: false; code: "claims_invalid" | "claims_missing"; reason: string };
+  | { ok: false; code: "claims_invalid" | "claims_missing"; reason: string; statusReason?: StatusReason };
 
 const invalid = (reason: string): PresentationResult => ({ ok: false, code: "claims_invalid", reason });
 
@@ -76,7 +81,12 @@ function verifyWithAcceptedKeys(keys: readonly AcceptedKey[], iat: unknown, data
   );
 }
 
-export function createPresentationVerifier(trusted: TrustedAttestors) {
+export interface PresentationVerifierOptions {
+  /** Checks `status.status_list`; without it a credential with a status is refused. */
+  statusLists?: StatusListChecker;
+}
+
+export function createPresentationVerifier(trusted: TrustedAttestors, options: PresentationVerifierOptions = {}) {
   const attestors: AttestorDirectory =
     "find" in trusted && typeof trusted.find === "function"
       ? (trusted as AttestorDirectory)
@@ -106,18 +116,21 @@ export function createPresentationVerifier(trusted: TrustedAttestors) {
       }
       if (!attestor) return invalid("untrusted issuer");
       if (typeof payload.vct !== "string") return invalid("no vct");
-      if ("status" in payload) return invalid("status lists are not fetched");
+      const statusList = isRecord(payload.status) ? payload.status.status_list : undefined;
+      if ("status" in payload && (!isRecord(statusList) || !options.statusLists)) {
+        return invalid(options.statusLists ? "unsupported status mechanism" : "status lists are not checked");
+      }
       if (!kbHeader || kbHeader.alg !== ES256K) return invalid("no ES256K key-binding JWT");
       const holderJwk = isRecord(payload.cnf) ? payload.cnf.jwk : undefined;
       const holder = addressOfJwk(holderJwk);
       if (!holder || holder.toLowerCase() !== check.holderAddress.toLowerCase()) return invalid("wrong holder");
 
       const issuerKeys = attestor.keys;
-      const sdjwt = new SDJwtVcInstance({
+      // The core verifier: the VC one would fetch and decode status lists itself, uncached.
+      const sdjwt = new SDJwtInstance({
         hasher: sdJwtHasher,
         verifier: (data, signature) => verifyWithAcceptedKeys(issuerKeys, payload.iat, data, signature),
         kbVerifier: (data, signature) => verifyEs256k(holderJwk, data, signature),
-        statusListFetcher: () => Promise.reject(new Error("status lists are not fetched")),
       });
       let verified: Awaited<ReturnType<typeof sdjwt.verify>>;
       try {
@@ -140,6 +153,11 @@ export function createPresentationVerifier(trusted: TrustedAttestors) {
         return invalid("key-binding iat");
       }
       if (!isRecord(verified.payload)) return invalid("no claims");
+      if (isRecord(statusList) && options.statusLists) {
+        const status = await options.statusLists.check({ attestor, uri: statusList.uri, idx: statusList.idx });
+        if (!status.ok)
+          return { ok: false, code: "claims_invalid", reason: status.detail, statusReason: status.reason };
+      }
 
       // fromEntries defines own properties: a claim named `__proto__` stays a plain key.
       const claims: Record<string, unknown> = Object.fromEntries(

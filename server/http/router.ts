@@ -9,6 +9,7 @@ import { createAuthRoutes } from "./routes/auth";
 import { createMeRoutes } from "./routes/me";
 import { createAppRoutes } from "./routes/apps";
 import { createDeviceRoutes, createSecurityEventRoutes } from "./routes/devices";
+import { createStatusListRoutes } from "./routes/attestors";
 import { createDataEndpoint, isDataFetchPath, requestPath, type NodeHandler } from "./routes/data";
 import { createAppDirectory, type AppDirectory } from "../data/app-directory";
 import { createJwks } from "../tokens/keys";
@@ -73,6 +74,7 @@ export function createApiRouter(
   app.route("/api/devices", createDeviceRoutes(ctx));
   app.route("/api/security-events", createSecurityEventRoutes(ctx));
   if (ctx.attestor) app.route("/api/attestor", createAttestorRoutes(ctx, ctx.attestor));
+  app.route("/api/attestors", createStatusListRoutes(ctx));
 
   app.notFound((c) => sendError(c, "not_found"));
   app.onError((err, c) => {

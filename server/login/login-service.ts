@@ -156,13 +156,13 @@ export function createLoginService(deps: LoginServiceDeps) {
   }
 
   /** Any 401 on an open session ends it: one try per QR. */
-  async function refuse(session: LoginSessionRecord, code: ErrorCode): Promise<Result<never>> {
+  async function refuse(session: LoginSessionRecord, code: ErrorCode, reason?: string): Promise<Result<never>> {
     await transition(session.id, {
       from: statesLeadingTo("denied", OPEN_STATES),
       to: "denied",
       patch: { reason: code },
     });
-    return { ok: false, code };
+    return { ok: false, code, ...(reason ? { reason } : {}) };
   }
 
   function statusOf(session: LoginSessionRecord): SessionStatus {
@@ -361,7 +361,7 @@ export function createLoginService(deps: LoginServiceDeps) {
             reason: checked.reason,
             requestId: meta.requestId,
           });
-          return refuse(session, checked.code);
+          return refuse(session, checked.code, checked.statusReason);
         }
         claims = checked.claims;
       }

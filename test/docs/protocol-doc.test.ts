@@ -27,6 +27,12 @@ import { generateDeliveryKey } from "../../lib/claims/delivery";
 import { signWalletProof, thumbprintOf } from "../../lib/claims/wallet-proof";
 import { PROOF_TYPES, walletChannel } from "../../lib/protocol/attestor";
 import { createApiRouter } from "../../server/http/router";
+import {
+  allocateStatusIndex,
+  createAttestor,
+  readAttestorSigningKey,
+  setCredentialStatus,
+} from "../../server/claims/attestor-records";
 import { DATA_PATH_PREFIX } from "../../server/http/routes/data";
 import { startTestApp, type TestApp } from "../support/start-test-app";
 import { logIn } from "../protocol/helpers";
@@ -69,6 +75,52 @@ function lastLoginRequest(flow: FlowRun): LoginRequest {
     .find((answer): answer is LoginRequest => typeof answer === "object" && answer !== null && "responseUri" in answer);
   if (!request) throw new Error("the fixture needs a GET /api/login/requests/<sessionId> answer earlier in the flow");
   return request;
+}
+
+/**
+ * An attestor hosted by the flow's server (`<attestorId>`), trusted, with one revoked credential
+ * of its own (`<revokedCredential>`, bound to `<revokedHolderKey>`); made once per flow. A flow
+ * that logs in with it has a server of its own (`env`), whose attestor cache is still empty.
+ */
+async function hostedAttestor(flow: FlowRun): Promise<void> {
+  if (flow.vars.has("attestorId")) return;
+  const db = flow.app.ctx.db;
+  const attestor = await createAttestor(db, flow.app.dataDir, {
+    name: "Doc attestor",
+    publicUrl: flow.app.baseUrl,
+    trusted: true,
+  });
+  const key = createWalletKey();
+  const slot = await allocateStatusIndex(db, { attestorId: attestor.id, publicUrl: flow.app.baseUrl });
+  await setCredentialStatus(db, slot.credentialId, "revoked");
+  const signing = await readAttestorSigningKey(flow.app.dataDir, attestor);
+  const credential = await issueCredential({
+    issuer: { iss: attestor.issuer, privateKeyHex: privateKeyHexOf(signing) },
+    holderJwk: publicJwkOf(key.privateKey),
+    claims: { age_over_18: true },
+    status: slot.status,
+  });
+  flow.vars.set("attestorId", attestor.id);
+  flow.vars.set("revokedCredential", credential);
+  flow.vars.set("revokedHolderKey", key.privateKey);
+}
+
+/** The holder of the hosted attestor's revoked credential signs the last request and presents it. */
+async function signWithRevokedCredential(flow: FlowRun): Promise<void> {
+  await hostedAttestor(flow);
+  const request = lastLoginRequest(flow);
+  const key = importWalletKey(String(flow.vars.get("revokedHolderKey")));
+  const presentation = await presentCredential({
+    credential: String(flow.vars.get("revokedCredential")),
+    disclose: request.requiredClaims,
+    nonce: request.nonce,
+    aud: request.uri,
+    privateKeyHex: key.privateKey,
+  });
+  const body = await createAuthBody({ key, request, matchCode: String(flow.vars.get("matchCode")), presentation });
+  flow.vars.set("message", body.message);
+  flow.vars.set("signature", body.signature);
+  flow.vars.set("presentation", presentation);
 }
 
 /** A wallet key signs the last login request: `<message>`, `<signature>`, `<address>`, `<wrongMatchCode>`. */
@@ -182,6 +234,8 @@ function walletAsks(nonceVar: string, claims: string[], email?: string): Fixture
 const FIXTURES = new Map<string, Fixture>([
   ["walletSigns", (flow) => signAsWallet(flow, false)],
   ["walletSignsWithClaims", (flow) => signAsWallet(flow, true)],
+  ["hostedAttestor", hostedAttestor],
+  ["walletSignsWithRevokedCredential", signWithRevokedCredential],
   ["signedIn", signIn({ accessToken: "userAccessToken", userId: "userId", address: "userAddress" })],
   ["secondUserSignedIn", signIn({ accessToken: "bobAccessToken", userId: "bobUserId", address: "bobAddress" })],
   [
@@ -347,8 +401,8 @@ async function runHttp(flow: FlowRun, example: HttpExample): Promise<void> {
   const documentedType = example.expected.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
   if (example.expected.body === undefined) {
     if (text !== "") problems.push(`a body was sent, none documented: ${text}`);
-  } else if (documentedType?.startsWith("text/")) {
-    // A text answer (the Prometheus format): the documented body is a pattern of the whole text.
+  } else if (documentedType?.startsWith("text/") || documentedType === "application/statuslist+jwt") {
+    // A text answer (the Prometheus format, a JWT): the documented body is a pattern of the whole text.
     const diff = matchValue(example.expected.body, text.trim(), flow.vars, found, "body");
     if (diff) problems.push(diff);
   } else {

@@ -74,7 +74,7 @@ export function createAuthRoutes(ctx: AuthRouteDeps) {
       userAgent: readUserAgent(c),
       requestId: c.env?.incoming ? ctx.requestIds.idOf(c.env.incoming) : undefined,
     });
-    if (!result.ok) return sendError(c, result.code);
+    if (!result.ok) return sendError(c, result.code, undefined, undefined, result.reason);
     return c.json({ ok: true, state: result.state }, 200);
   });
 
