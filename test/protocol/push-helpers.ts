@@ -40,11 +40,15 @@ export interface StartedPush {
 
 /**
  * The push clients of one test file. `baseUrlOf(role)` names the node each role talks to (one
- * server, or the nodes of a deployment); every socket opened is closed by `closeAll`.
+ * server, or the nodes of a deployment); `publicUrl()` is the PUBLIC_URL the texts to sign name
+ * (default: the wallet's node). Every socket opened is closed by `closeAll`.
  */
-export function createPushClients(baseUrlOf: (role: "wallet" | "device" | "page") => string) {
+export function createPushClients(
+  baseUrlOf: (role: "wallet" | "device" | "page") => string,
+  publicUrl: () => string = () => baseUrlOf("wallet"),
+) {
   const sockets: Socket[] = [];
-  const domainOf = (url: string) => new URL(url).host;
+  const domain = () => new URL(publicUrl()).host;
 
   async function connect(role: "device" | "page", headers?: Record<string, string>): Promise<Socket> {
     const { socket } = await connectSocket(baseUrlOf(role), headers ? { extraHeaders: headers } : {});
@@ -56,7 +60,7 @@ export function createPushClients(baseUrlOf: (role: "wallet" | "device" | "page"
     const base = baseUrlOf("wallet");
     const challenge = await postJson<ChallengeView>(`${base}/api/devices/challenge`, { address: key.address });
     expect(challenge.status).toBe(200);
-    const signed = await signPairingChallenge(key, challenge.body, domainOf(base));
+    const signed = await signPairingChallenge(key, challenge.body, domain());
     const paired = await postJson<{ device: DeviceView }>(`${base}/api/devices`, {
       ...signed,
       ...(name ? { name } : {}),
@@ -74,7 +78,7 @@ export function createPushClients(baseUrlOf: (role: "wallet" | "device" | "page"
       ok: true;
     } & ChallengeView;
     expect(challenge.ok).toBe(true);
-    const signed = await signDeviceChallenge(key, challenge, domainOf(baseUrlOf("device")));
+    const signed = await signDeviceChallenge(key, challenge, domain());
     const auth = await emitAck(socket, "device:auth", signed);
     expect(auth).toMatchObject({ ok: true, device: { id: device.id, address: key.address } });
     return { socket, requests, closed };
