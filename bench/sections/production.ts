@@ -36,7 +36,7 @@ export async function run(context: SectionContext): Promise<SectionReport> {
     rows: [...toProductionRows(outcomes), ...(peer ? toPeerRows(outcomes, peer) : [])],
     results: { production: outcomes, ...(peer ? { siwePeer: peer } : {}) },
     failures,
-    notes: toNotes(outcomes),
+    notes: [...toNotes(outcomes), ...(peer ? [peerNote(outcomes, peer)] : [])],
     profiles: profile ? [{ title: "node profile over the PostgreSQL + Redis login window", summary: profile }] : [],
   };
 }
@@ -146,6 +146,20 @@ function toNotes(outcomes: TopologyOutcome[]): string[] {
       `wallet POST -> browser p50 ${fmt(l.postToBrowser.p50, 1)} ms, p99 ${fmt(l.postToBrowser.p99, 1)} ms (closed loop)${half}${errors}`
     );
   });
+}
+
+/** Logins/s compare only when both got the CPU they wanted: the cores each used say whether they did. */
+function peerNote(outcomes: TopologyOutcome[], peer: SiwePeerResult): string {
+  const ours = outcomes.find((o) => o.name === "sqlite-memory");
+  const base = isMeasured(ours) ? ours : undefined;
+  const oursPart = base
+    ? `(a) used ${base.cpuCores.nodes} cores at ${fmt(base.cpuMsPerLogin.nodes, 2)} ms per login`
+    : "(a) not measured";
+  const cpuRatio = base && base.cpuMsPerLogin.nodes > 0 ? ratio(peer.cpuMsPerLogin.nodes, base.cpuMsPerLogin.nodes) : 0;
+  return (
+    `logins peer (siwe + Prisma + jose): ${fmt(peer.logins.loginsPerSec)}/s on ${peer.cpuCores.nodes} cores at ${fmt(peer.cpuMsPerLogin.nodes, 2)} ms per login; ` +
+    `${oursPart}; the peer spends ${cpuRatio}x our CPU per login (logins/s compare only when both used about the same cores)`
+  );
 }
 
 function toPeerRows(outcomes: TopologyOutcome[], peer: SiwePeerResult): Row[] {
