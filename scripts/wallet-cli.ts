@@ -31,6 +31,7 @@ import {
   importWalletKey,
   pairDevice,
   presentRequiredClaims,
+  readTypedMatchCode,
 } from "../lib/wallet/index";
 import type { DeviceConnection, WalletKey } from "../lib/wallet/index";
 import { UsageError, parseCommandLine, usageFailure } from "./cli-args";
@@ -162,13 +163,18 @@ async function runLogin(qrText: string, options: CliOptions): Promise<void> {
   const key = await loadKey(options.key);
   console.log(`${request.appName} (${request.domain}) asks you to sign in.`);
   console.log(`Account:     ${key.address}`);
-  console.log(`Match codes: ${request.matchChoices.join("  ")}`);
+  const isTyped = request.matchMode === "type";
+  console.log(
+    isTyped ? "Match code:  type the number the browser shows" : `Match codes: ${request.matchChoices.join("  ")}`,
+  );
   // Checked before anything is signed: a refused answer burns the QR (the server allows one try).
   const presentation = await presentationFor(request, key, options.credential);
   // The browser shows its code once the request is fetched (scanned), so a person
   // usually learns it only now: ask, unless --match was given.
-  const matchCode = options.match ?? (await askMatchCode(request.matchChoices));
-  if (!request.matchChoices.includes(matchCode)) {
+  const answered = options.match ?? (await askMatchCode(request.matchChoices));
+  // QR_MATCH_MODE=type offers no choices: the typed number goes as it is (a wrong one ends the login).
+  const matchCode = isTyped ? readTypedMatchCode(answered) : answered;
+  if (!isTyped && !request.matchChoices.includes(matchCode)) {
     throw new WalletError(
       "wrong_match_code",
       `${matchCode} is not among the codes offered; check the code your browser shows. Nothing was signed.`,
@@ -182,7 +188,8 @@ async function askMatchCode(choices: string[]): Promise<string> {
   if (!process.stdin.isTTY) throw new UsageError("login needs --match <code> when it cannot ask (no terminal).");
   const prompt = createInterface({ input: process.stdin, output: process.stdout });
   try {
-    return (await prompt.question(`Which code does the browser show (${choices.join(" / ")})? `)).trim();
+    const offered = choices.length > 0 ? ` (${choices.join(" / ")})` : "";
+    return (await prompt.question(`Which code does the browser show${offered}? `)).trim();
   } finally {
     prompt.close();
   }
@@ -437,6 +444,7 @@ class PushListener {
     console.log(`  IP:       ${ip}`);
     console.log(`  Time:     ${c.time}`);
     console.log(`  Expires:  ${request.expirationTime}`);
+    if (request.matchMode === "choose") console.log(`  Choices:  ${(request.matchChoices ?? []).join("  ")}`);
     this.current = request;
     if (this.fixed) await this.answer(request, this.fixed);
     else console.log(`Type the number the sign-in page shows, d to deny, or n for "This wasn't me":`);

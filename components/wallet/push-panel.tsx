@@ -8,7 +8,8 @@
  *   - status "Device connection": "Connected: waiting for sign-in requests." when ready
  *   - region "Incoming sign-in request": the pushed request, with its context (a description
  *     list: App, Site, Origin, Browser, IP address, Time) and
- *       textbox "Number shown on the sign-in page",
+ *       textbox "Number shown on the sign-in page" (PUSH_MATCH_MODE=choose: a group of that
+ *       name with one toggle button per number instead),
  *       buttons "Approve", "Deny", "This wasn't me"
  *   - the outcome, in a polite live region: heading "Approved" / "Denied" /
  *     "Reported: this wasn't me" / "Request ended" / the error's title; button "Dismiss"
@@ -20,6 +21,7 @@ import { Button } from "../ui/button";
 import { DateTime } from "../ui/date-time";
 import { Notice } from "../ui/notice";
 import { Spinner } from "../ui/spinner";
+import { TypedNumberField } from "./typed-number-field";
 import type { IncomingPush, PushAnswer, PushOutcome } from "./use-push-device";
 import { usePushDevice } from "./use-push-device";
 
@@ -146,24 +148,30 @@ function IncomingRequest({
           if (canApprove) onAnswer("approve", number.trim());
         }}
       >
-        <div className="field">
-          <label htmlFor={`${id}-number`}>Number shown on the sign-in page</label>
-          <input
-            id={`${id}-number`}
-            className="input mono"
-            name="matchCode"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            maxLength={2}
-            value={number}
-            disabled={isBusy}
-            onChange={(event) => setNumber(event.target.value)}
-            aria-describedby={`${id}-number-hint`}
-          />
-          <p className="field__hint" id={`${id}-number-hint`}>
-            Type the two digits the sign-in page shows. A wrong number ends this sign-in.
-          </p>
-        </div>
+        {request.matchMode === "choose" ? (
+          <div className="field">
+            <span className="field__label" id={`${id}-choices`}>
+              Number shown on the sign-in page
+            </span>
+            <div className="match-codes" role="group" aria-labelledby={`${id}-choices`}>
+              {(request.matchChoices ?? []).map((code) => (
+                <button
+                  key={code}
+                  type="button"
+                  className="match-code"
+                  aria-pressed={number === code}
+                  disabled={isBusy}
+                  onClick={() => setNumber(code)}
+                >
+                  {code}
+                </button>
+              ))}
+            </div>
+            <p className="field__hint">Pick the number the sign-in page shows. A wrong number ends this sign-in.</p>
+          </div>
+        ) : (
+          <TypedNumberField value={number} disabled={isBusy} onChange={setNumber} what="this sign-in" />
+        )}
         <div className="request__actions">
           <Button type="button" variant="danger" onClick={() => onAnswer("deny")} disabled={isBusy}>
             {pending === "deny" && <Spinner />}

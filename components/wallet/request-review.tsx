@@ -4,6 +4,7 @@ import { useId, useState } from "react";
 import type { LoginRequest } from "../../lib/protocol/login";
 import { Button } from "../ui/button";
 import { Spinner } from "../ui/spinner";
+import { TypedNumberField } from "./typed-number-field";
 
 export interface RequestReviewProps {
   request: LoginRequest;
@@ -24,7 +25,10 @@ export function RequestReview({ request, pending, onApprove, onDeny }: RequestRe
   const [credential, setCredential] = useState("");
   const isBusy = pending !== null;
   const needsClaims = request.requiredClaims.length > 0;
-  const canApprove = chosen !== null && (!needsClaims || credential.trim() !== "");
+  // QR_MATCH_MODE=type: the person types the number instead of picking it.
+  const isTyped = request.matchMode === "type";
+  const hasNumber = chosen !== null && (!isTyped || /^[1-9][0-9]$/.test(chosen));
+  const canApprove = hasNumber && (!needsClaims || credential.trim() !== "");
 
   return (
     <section className="phone__section request" aria-labelledby={`${id}-heading`}>
@@ -83,26 +87,37 @@ export function RequestReview({ request, pending, onApprove, onDeny }: RequestRe
         </div>
       )}
 
-      <div className="stack" style={{ gap: "0.6rem" }}>
-        <span className="field__label" id={`${id}-codes`}>
-          Which number does the sign-in page show?
-        </span>
-        <div className="match-codes" role="group" aria-labelledby={`${id}-codes`}>
-          {request.matchChoices.map((code) => (
-            <button
-              key={code}
-              type="button"
-              className="match-code"
-              aria-pressed={chosen === code}
-              disabled={isBusy}
-              onClick={() => setChosen(code)}
-            >
-              {code}
-            </button>
-          ))}
+      {isTyped ? (
+        <TypedNumberField
+          value={chosen ?? ""}
+          disabled={isBusy}
+          onChange={(typed) => setChosen(typed.trim() || null)}
+          what="this login"
+        />
+      ) : (
+        <div className="stack" style={{ gap: "0.6rem" }}>
+          <span className="field__label" id={`${id}-codes`}>
+            Which number does the sign-in page show?
+          </span>
+          <div className="match-codes" role="group" aria-labelledby={`${id}-codes`}>
+            {request.matchChoices.map((code) => (
+              <button
+                key={code}
+                type="button"
+                className="match-code"
+                aria-pressed={chosen === code}
+                disabled={isBusy}
+                onClick={() => setChosen(code)}
+              >
+                {code}
+              </button>
+            ))}
+          </div>
+          <p className="field__hint">
+            Picking the wrong number ends this login, to stop someone else's code being used.
+          </p>
         </div>
-        <p className="field__hint">Picking the wrong number ends this login, to stop someone else's code being used.</p>
-      </div>
+      )}
 
       <div className="request__actions">
         <Button variant="danger" onClick={onDeny} disabled={isBusy}>

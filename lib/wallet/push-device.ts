@@ -14,13 +14,18 @@
 import { io } from "socket.io-client";
 import type { ManagerOptions, Socket, SocketOptions } from "socket.io-client";
 import { z } from "zod";
-import { loginRequestSchema, matchCodeSchema, sessionIdSchema } from "../protocol/login-schemas";
+import {
+  hasMatchChoicesOfItsMode,
+  loginRequestSchema,
+  matchCodeSchema,
+  sessionIdSchema,
+} from "../protocol/login-schemas";
 import type { ChallengeView, DeviceView, PushClosedEvent, PushRequest } from "../protocol/push";
-import type { LoginState } from "../protocol/login";
+import { MATCH_MODES, type LoginState } from "../protocol/login";
 import { checkPushRequest, createPushApproval, signDeviceChallenge, signPairingChallenge } from "./push";
 import { WalletError } from "./wallet-error";
 import type { WalletKey } from "./wallet-key";
-import { postJson, type WalletFetchOptions } from "./wallet-login";
+import { postJson, readTypedMatchCode, type WalletFetchOptions } from "./wallet-login";
 
 /** How long an event's ack may take before it is `network_error` (generous: the machine may be busy). */
 export const DEVICE_ACK_TIMEOUT_MS = 20_000;
@@ -39,21 +44,22 @@ const deviceSchema = z.object({
   lastSeenAt: isoTime.nullable(),
 });
 // A push request is section 1.3's login request without what only a QR answer needs, plus these.
-const pushRequestSchema = loginRequestSchema
-  .omit({ responseUri: true, matchChoices: true, requiredClaims: true })
-  .extend({
-    address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    matchMode: z.literal("type"),
-    context: z.object({
-      origin: z.string().max(2048).nullable(),
-      browser: z.string().max(100),
-      os: z.string().max(100),
-      ip: z.string().max(64).nullable(),
-      ipMatches: z.boolean(),
-      time: isoTime,
-    }),
-  });
-const pushEventSchema = z.object({ sessionId: sessionIdSchema, request: pushRequestSchema });
+const pushRequestSchema = loginRequestSchema.omit({ responseUri: true, requiredClaims: true }).extend({
+  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  // A server from before match modes sent only `type` pushes.
+  matchMode: z.enum(MATCH_MODES).default("type"),
+  matchChoices: z.array(matchCodeSchema).max(3).optional(),
+  context: z.object({
+    origin: z.string().max(2048).nullable(),
+    browser: z.string().max(100),
+    os: z.string().max(100),
+    ip: z.string().max(64).nullable(),
+    ipMatches: z.boolean(),
+    time: isoTime,
+  }),
+});
+const validPushRequestSchema = pushRequestSchema.refine(hasMatchChoicesOfItsMode);
+const pushEventSchema = z.object({ sessionId: sessionIdSchema, request: validPushRequestSchema });
 const closedSchema = z.object({
   sessionId: sessionIdSchema,
   state: z.string().max(32),
@@ -122,7 +128,7 @@ export interface DeviceConnection {
   readonly ready: Promise<DeviceView>;
   /** Opens a pushed request (`pending` -> `fetched`): the request with `context.ipMatches` for this connection. */
   open(sessionId: string): Promise<PushRequest>;
-  /** Signs the request's EIP-4361 message and sends it with the number the person typed. */
+  /** Signs the request's EIP-4361 message and sends it with the number the person typed (or chose). */
   approve(request: PushRequest, matchCode: string): Promise<{ state: "approved" }>;
   /** Denies; `notMe` answers "This wasn't me" (mutes this device for a while and reports it). */
   deny(sessionId: string, options?: { notMe?: boolean }): Promise<{ state: "denied" }>;
@@ -227,7 +233,7 @@ export function connectDevice(options: ConnectDeviceOptions): DeviceConnection {
     ready,
     async open(sessionId) {
       const { request } = parseOrThrow(
-        z.object({ request: pushRequestSchema }),
+        z.object({ request: validPushRequestSchema }),
         await call("push:open", { sessionId }),
       );
       if (request.sessionId !== sessionId)
@@ -236,11 +242,12 @@ export function connectDevice(options: ConnectDeviceOptions): DeviceConnection {
       return request;
     },
     async approve(request, matchCode) {
-      const typed = matchCode.trim();
-      if (!matchCodeSchema.safeParse(typed).success) {
-        throw new WalletError("invalid_match_code", "The number is the two digits the sign-in page shows (10 to 99).");
-      }
-      const approval = await createPushApproval({ key: options.key, request, matchCode: typed });
+      // Typed or chosen (PUSH_MATCH_MODE=choose), it is two digits; a slip is refused before sending.
+      const approval = await createPushApproval({
+        key: options.key,
+        request,
+        matchCode: readTypedMatchCode(matchCode),
+      });
       await call("push:approve", approval);
       return { state: "approved" };
     },
