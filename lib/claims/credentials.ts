@@ -6,13 +6,16 @@
  * Rules:
  * - The holder key (`cnf.jwk`) is the wallet's secp256k1 key, the one that signs its EIP-4361
  *   messages, so the server can tie the presentation to the signer's address.
- * - Every claim given to issueCredential is selectively disclosable; presentCredential
- *   discloses exactly the names it is given (top-level claims) and no others.
+ * - Every claim given to issueCredential is selectively disclosable, and so is every member
+ *   and array element inside one (claim-paths.ts); presentCredential discloses exactly the
+ *   paths it is given (`email`, `address.country`, `nationalities.0`), what leads to them and
+ *   all under them, and nothing else.
  * - The key-binding JWT carries the session nonce and `aud` = the session's `uri`.
  * - Browser-safe (hashing and signing through @noble): the wallet page uses it too.
  */
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { disclosureFrameFor, presentationFrameFor } from "./claim-paths";
 import { ES256K, base64urlEncode, signEs256k, type Secp256k1PublicJwk } from "./es256k";
 
 /** The credential type (`vct`) this app's attestors issue by default. */
@@ -53,7 +56,6 @@ export async function issueCredential(input: IssueCredentialInput): Promise<stri
     signer: (data) => signEs256k(input.issuer.privateKeyHex, data),
     signAlg: ES256K,
   });
-  const claimNames = Object.keys(input.claims);
   return sdjwt.issue(
     {
       iss: input.issuer.iss,
@@ -64,13 +66,14 @@ export async function issueCredential(input: IssueCredentialInput): Promise<stri
       ...input.claims,
       ...(input.status ? { status: input.status } : {}),
     },
-    { _sd: claimNames } as never,
+    // Every claim, and every member and array element inside one, selectively disclosable.
+    (disclosureFrameFor(input.claims) ?? {}) as never,
   );
 }
 
 export interface PresentCredentialInput {
   credential: string;
-  /** Top-level claim names to disclose (a login's `requiredClaims`). */
+  /** Claim paths to disclose (a login's `requiredClaims`; claim-paths.ts), each with all under it. */
   disclose: string[];
   /** The login request's `nonce` and `uri`. */
   nonce: string;
@@ -89,13 +92,13 @@ export async function presentCredential(input: PresentCredentialInput): Promise<
     kbSigner: (data) => signEs256k(input.privateKeyHex, data),
     kbSignAlg: ES256K,
   });
-  const frame = Object.fromEntries(input.disclose.map((name) => [name, true]));
+  const frame = presentationFrameFor(await sdjwt.presentableKeys(input.credential), input.disclose);
   return sdjwt.present(input.credential, frame as never, {
     kb: { payload: { iat: input.issuedAt ?? Math.floor(Date.now() / 1000), aud: input.aud, nonce: input.nonce } },
   });
 }
 
-/** The claim names a credential can disclose. */
+/** The claim paths a credential can disclose (`address`, `address.country`, `nationalities.0`, ...). */
 export async function credentialClaimNames(credential: string): Promise<string[]> {
   return new SDJwtVcInstance({ hasher: sdJwtHasher }).presentableKeys(credential);
 }

@@ -11,7 +11,8 @@
  * - the key-binding JWT's `nonce` is the session nonce, `aud` the session `uri`, `iat` not
  *   in the future (60 s) nor older than KB_MAX_AGE_SECONDS, and `sd_hash` covers exactly
  *   the presented SD-JWT.
- * Then every required claim must be among the disclosed ones, else `claims_missing`.
+ * Then every required claim path (lib/claims/claim-paths.ts: `email`, `address.country`,
+ * `nationalities.0`) must be disclosed, else `claims_missing`.
  *
  * A credential that carries `status.status_list` (IETF Token Status List) is checked after
  * all of the above through `statusLists` (status-lists.ts: only the attestor's own origins are
@@ -24,6 +25,7 @@
  */
 import { SDJwtInstance } from "@sd-jwt/core";
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
+import { isPathDisclosed } from "../../lib/claims/claim-paths";
 import { sdJwtHasher } from "../../lib/claims/credentials";
 import { ES256K, addressOfJwk, verifyEs256k } from "../../lib/claims/es256k";
 import { fixedAttestors, type AcceptedKey, type AttestorDirectory } from "./attestor-directory";
@@ -163,7 +165,13 @@ export function createPresentationVerifier(trusted: TrustedAttestors, options: P
       const claims: Record<string, unknown> = Object.fromEntries(
         Object.entries(verified.payload).filter(([name]) => !REGISTERED_CLAIMS.has(name)),
       );
-      const missing = check.requiredClaims.filter((name) => !Object.hasOwn(claims, name));
+      let disclosedKeys: Set<string>;
+      try {
+        disclosedKeys = new Set(await decoded.presentableKeys(sdJwtHasher));
+      } catch {
+        disclosedKeys = new Set();
+      }
+      const missing = check.requiredClaims.filter((path) => !isPathDisclosed(path, disclosedKeys, claims));
       if (missing.length > 0) return { ok: false, code: "claims_missing", reason: `missing ${missing.join(", ")}` };
       return { ok: true, claims };
     },
