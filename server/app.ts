@@ -41,7 +41,8 @@ import { PROBE_TIMEOUT_MS, createAvailability } from "./availability";
 import { createDatabaseProbe } from "./db/probe";
 import { loginRoom } from "./realtime/emit";
 import { createAttestorService } from "./attestor/attestor-service";
-import { loadDemoAttestorKey } from "./attestor/demo-attestor-key";
+import { ensureDemoAttestor, readDemoAttestorKey } from "./attestor/demo-attestor";
+import { allocateStatusIndex } from "./claims/attestor-records";
 
 /** How long a SIGTERM waits for in-flight HTTP requests before cutting them. */
 export const DRAIN_TIMEOUT_MS = 5_000;
@@ -126,14 +127,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       configured: config.claims.trustedAttestors,
       devAttestor: config.claims.devAttestor,
     });
-    const demoAttestorKey = config.demoAttestor.enabled
-      ? await loadDemoAttestorKey({
-          dataDir: config.dataDir,
-          publicUrl: config.publicUrl,
-          ...(config.demoAttestor.privateKeyHex ? { privateKeyHex: config.demoAttestor.privateKeyHex } : {}),
-        })
+    // A trusted Attestor record hosted here: logins trust it through the attestor directory.
+    const demoAttestor = config.demoAttestor
+      ? await ensureDemoAttestor({ db: database.prisma, dataDir: config.dataDir, publicUrl: config.publicUrl })
       : undefined;
-    if (demoAttestorKey) attestors.set(demoAttestorKey.iss, demoAttestorKey.publicJwk);
     if (config.claims.devAttestor && config.env === "production") {
       log.warn("DEV_ATTESTOR is on in production: anyone with the data folder's dev key can attest any claim");
     }
@@ -245,7 +242,13 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       requestIds,
       availability,
     };
-    if (demoAttestorKey) ctx.attestor = createAttestorService({ ...ctx, key: demoAttestorKey });
+    if (demoAttestor) {
+      ctx.attestor = createAttestorService({
+        ...ctx,
+        iss: demoAttestor.issuer,
+        readKey: () => readDemoAttestorKey(database.prisma, config.dataDir, demoAttestor.id),
+      });
+    }
     registerConnectionLimit(ctx);
     registerLoginHandlers(ctx);
     registerPushHandlers(ctx);

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { appIdSchema, appKeySchema, appSecretSchema } from "./channels/credentials";
-import { publicJwkOf, publicKeyFromJwk, type Secp256k1PublicJwk } from "../lib/claims/es256k";
+import { publicKeyFromJwk, type Secp256k1PublicJwk } from "../lib/claims/es256k";
 import { toChecksumAddress } from "../lib/protocol/siwe";
 import { MATCH_MODES, type MatchMode } from "../lib/protocol/login";
 import { createProxyTrust, LOOPBACK_PROXIES, parseProxyList, ProxyListError, type ProxyTrust } from "./http/client-ip";
@@ -73,7 +73,6 @@ const envSchema = z.object({
   DEV_ATTESTOR: optional(z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")),
   ADMIN_ADDRESSES: optional(z.string().max(10_000)),
   DEMO_ATTESTOR: bool,
-  DEMO_ATTESTOR_KEY: optional(z.string().max(1_000)),
   METRICS_TOKEN: optional(
     z
       .string()
@@ -158,10 +157,10 @@ export interface Config {
   /** EIP-55 addresses allowed on the admin pages and routes (ADMIN_ADDRESSES); empty: nobody. */
   adminAddresses: ReadonlySet<string>;
   /**
-   * The demo attestor (docs/protocol.md section 6): served and trusted unless DEMO_ATTESTOR=false.
-   * Its secp256k1 private key as hex (DEMO_ATTESTOR_KEY), else one made in DATA_DIR; never logged.
+   * The demo attestor (docs/protocol.md section 6), served unless DEMO_ATTESTOR=false: an Attestor
+   * record hosted here, its key in DATA_DIR (server/attestor/demo-attestor.ts).
    */
-  demoAttestor: { enabled: boolean; privateKeyHex?: string };
+  demoAttestor: boolean;
   /**
    * GET /metrics (server/metrics/): on the main port with `Authorization: Bearer <token>` when
    * a token is set (404 there otherwise), and on a listener of its own at host:port when a port is set.
@@ -273,10 +272,7 @@ export function loadConfig(
       statusListTtlSeconds: e.STATUS_LIST_TTL_SECONDS,
     },
     adminAddresses: parseAdminAddresses(e.ADMIN_ADDRESSES),
-    demoAttestor: {
-      enabled: e.DEMO_ATTESTOR ?? true,
-      ...(e.DEMO_ATTESTOR_KEY === undefined ? {} : { privateKeyHex: parseAttestorKey(e.DEMO_ATTESTOR_KEY) }),
-    },
+    demoAttestor: e.DEMO_ATTESTOR ?? true,
     apiMtls:
       e.SERVER_API_MTLS_PORT === undefined
         ? undefined
@@ -343,19 +339,4 @@ function parseAdminAddresses(text: string | undefined): Set<string> {
     }
   }
   return admins;
-}
-
-/** DEMO_ATTESTOR_KEY: a secp256k1 private key, 32 bytes of hex (0x optional); the value is never echoed. */
-function parseAttestorKey(text: string): string {
-  const hex = text.trim().replace(/^0x/, "");
-  const fail = new ConfigError(
-    "Invalid configuration (see .env.example):\n  DEMO_ATTESTOR_KEY: must be a secp256k1 private key, 64 hex characters",
-  );
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw fail;
-  try {
-    publicJwkOf(hex);
-  } catch {
-    throw fail;
-  }
-  return `0x${hex.toLowerCase()}`;
 }

@@ -48,7 +48,7 @@ import { signChannelAuth } from "../channels/signing";
 import { randomBase64url } from "../crypto/random";
 import { emitChannelEvent } from "../realtime/emit";
 import { createRequestStore, toAdminView, type CredentialRequestRecord } from "./credential-requests";
-import { DEMO_ATTESTOR_NAME, type AttestorKey } from "./demo-attestor-key";
+import { DEMO_ATTESTOR_NAME, type AttestorKey } from "./demo-attestor";
 
 /** A Token Status List entry for one credential (docs/protocol.md section 6.4). */
 export interface StatusReference {
@@ -58,7 +58,7 @@ export interface StatusReference {
 
 /** Allocates a status-list index for a credential about to be issued. */
 export type AllocateStatus = (input: {
-  iss: string;
+  attestorId: string;
   address: string;
   requestId: string;
   expiresAt: Date;
@@ -75,21 +75,18 @@ type Failure = { ok: false; code: ErrorCode; message?: string };
 const fail = (code: ErrorCode, message?: string): Failure => ({ ok: false, code, ...(message ? { message } : {}) });
 
 export interface AttestorServiceDeps extends Pick<AppContext, "db" | "stores" | "io" | "channelCredentials" | "log"> {
-  key: AttestorKey;
+  /** The attestor's `iss`. */
+  iss: string;
+  /** Its current signing key, read for each credential. */
+  readKey: () => Promise<AttestorKey>;
   allocateStatus?: AllocateStatus;
   now?: () => number;
 }
 
 export function createAttestorService(deps: AttestorServiceDeps) {
-  const { key, log } = deps;
+  const { iss, log } = deps;
   const now = deps.now ?? Date.now;
   const requests = createRequestStore(deps.db, thumbprintOf);
-  const metadata: AttestorMetadata = {
-    iss: key.iss,
-    name: DEMO_ATTESTOR_NAME,
-    jwk: key.publicJwk,
-    claims: Object.entries(OFFERED_CLAIMS).map(([name, offer]) => ({ name, ...offer })),
-  };
 
   const toView = (r: CredentialRequestRecord): CredentialRequestView => ({
     id: r.id,
@@ -122,9 +119,10 @@ export function createAttestorService(deps: AttestorServiceDeps) {
   /** Issues, encrypts and pushes the credential of a request now decided `issued`. */
   async function deliver(record: CredentialRequestRecord, claims: Record<string, unknown>): Promise<void> {
     const issuedAt = Math.floor(now() / 1000);
+    const key = await deps.readKey();
     const status = deps.allocateStatus
       ? await deps.allocateStatus({
-          iss: key.iss,
+          attestorId: key.attestorId,
           address: record.address,
           requestId: record.id,
           expiresAt: new Date((issuedAt + CREDENTIAL_TTL_SECONDS) * 1000),
@@ -154,7 +152,17 @@ export function createAttestorService(deps: AttestorServiceDeps) {
   }
 
   return {
-    metadata,
+    iss,
+
+    async readMetadata(): Promise<AttestorMetadata> {
+      const key = await deps.readKey();
+      return {
+        iss,
+        name: DEMO_ATTESTOR_NAME,
+        jwk: key.publicJwk,
+        claims: Object.entries(OFFERED_CLAIMS).map(([name, offer]) => ({ name, ...offer })),
+      };
+    },
 
     async createChallenge(): Promise<ChallengeResponse> {
       const nonce = randomBase64url(16);
@@ -173,7 +181,7 @@ export function createAttestorService(deps: AttestorServiceDeps) {
       const proven = verifyWalletProof(input.proof, PROOF_TYPES.channel);
       if (!proven.ok) return fail("invalid_signature");
       const payload = channelProofPayloadSchema.safeParse(proven.payload);
-      if (!payload.success || payload.data.aud !== key.iss || !isFresh(payload.data.iat)) {
+      if (!payload.success || payload.data.aud !== iss || !isFresh(payload.data.iat)) {
         return fail("invalid_request", "The proof's aud, iat or fields are wrong.");
       }
       if (payload.data.socket_id !== input.socketId || payload.data.channel !== input.channel) {
@@ -188,7 +196,7 @@ export function createAttestorService(deps: AttestorServiceDeps) {
       const proven = verifyWalletProof(proof, PROOF_TYPES.request);
       if (!proven.ok) return fail("invalid_signature");
       const parsed = requestProofPayloadSchema.safeParse(proven.payload);
-      if (!parsed.success || parsed.data.aud !== key.iss || !isFresh(parsed.data.iat)) {
+      if (!parsed.success || parsed.data.aud !== iss || !isFresh(parsed.data.iat)) {
         return fail("invalid_request", "The proof's aud, iat or fields are wrong.");
       }
       const payload = parsed.data;

@@ -25,6 +25,7 @@ import type { ChannelEventPayload } from "../../lib/protocol/channels";
 import type { RedeemResponse } from "../../lib/protocol/login";
 import { createWalletKey, requestCredential, type WalletKey } from "../../lib/wallet";
 import { createLogger } from "../../server/logger";
+import { findAttestor, rotateAttestorKey } from "../../server/claims/attestor-records";
 import { startTestApp, type TestApp } from "../support/start-test-app";
 import {
   WAIT_MS,
@@ -307,6 +308,27 @@ describe("demo attestor: issuance", () => {
     const refused = await postJson(`${app.baseUrl}/api/attestor/admin/requests/${id}/refuse`, {}, bearer(adminToken));
     expect(refused.status).toBe(200);
     expect(await outcome).toBe("claim_refused");
+  }, 60_000);
+});
+
+describe("demo attestor: its attestor record", () => {
+  it("is a trusted attestor hosted here, and signs with the current key after a rotation", async () => {
+    const record = await findAttestor(app.ctx.db, metadata.iss);
+    expect(record).toMatchObject({ trusted: true, hosted: true, publicJwk: metadata.jwk });
+    const rotated = await rotateAttestorKey(app.ctx.db, app.dataDir, metadata.iss);
+    const now = (await request<AttestorMetadata>(`${app.baseUrl}/api/attestor`)).body;
+    expect(now.jwk).toEqual(rotated.publicJwk);
+    expect(now.jwk).not.toEqual(metadata.jwk);
+    const key = await memberWallet();
+    const { credential } = await requestCredential({
+      endpoint: app.baseUrl,
+      key,
+      claims: ["member_since"],
+      timeoutMs: WAIT_MS,
+    });
+    await independentVerifier(now.jwk).verify(credential);
+    await expect(independentVerifier(metadata.jwk).verify(credential)).rejects.toThrow();
+    metadata = now;
   }, 60_000);
 });
 

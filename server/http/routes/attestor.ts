@@ -29,7 +29,7 @@ export function createAttestorRoutes(ctx: Pick<AppContext, "config" | "signingKe
   for (const path of ["/", "/challenges", "/channel-auth", "/requests"]) routes.use(path, walletFacing);
   routes.use("/admin/*", allowOrigins(ctx.config.allowedOrigins), requireAccessToken(ctx), requireAdmin(ctx.config));
 
-  routes.get("/", (c) => c.json(attestor.metadata, 200, { "Cache-Control": "public, max-age=300" }));
+  routes.get("/", async (c) => c.json(await attestor.readMetadata(), 200, { "Cache-Control": "public, max-age=300" }));
 
   routes.post("/challenges", async (c) => c.json(await attestor.createChallenge(), 200, NO_STORE));
 
