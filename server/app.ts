@@ -42,7 +42,6 @@ import { createDatabaseProbe } from "./db/probe";
 import { loginRoom } from "./realtime/emit";
 import { createAttestorService } from "./attestor/attestor-service";
 import { ensureDemoAttestor, readDemoAttestorKey } from "./attestor/demo-attestor";
-import { allocateStatusIndex } from "./claims/attestor-records";
 
 /** How long a SIGTERM waits for in-flight HTTP requests before cutting them. */
 export const DRAIN_TIMEOUT_MS = 5_000;
