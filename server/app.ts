@@ -42,6 +42,7 @@ import { createDatabaseProbe } from "./db/probe";
 import { loginRoom } from "./realtime/emit";
 import { createAttestorService } from "./attestor/attestor-service";
 import { ensureDemoAttestor, readDemoAttestorKey } from "./attestor/demo-attestor";
+import { allocateStatusIndex, setCredentialStatus } from "./claims/attestor-records";
 
 /** How long a SIGTERM waits for in-flight HTTP requests before cutting them. */
 export const DRAIN_TIMEOUT_MS = 5_000;
@@ -246,6 +247,17 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         ...ctx,
         iss: demoAttestor.issuer,
         readKey: () => readDemoAttestorKey(database.prisma, config.dataDir, demoAttestor.id),
+        allocateStatus: ({ attestorId, address, vct, expiresAt }) =>
+          allocateStatusIndex(database.prisma, {
+            attestorId,
+            publicUrl: config.publicUrl,
+            holderAddress: address,
+            vct,
+            expiresAt,
+          }),
+        setCredentialStatus: async (credentialId, status) => {
+          await setCredentialStatus(database.prisma, credentialId, status);
+        },
       });
     }
     registerConnectionLimit(ctx);

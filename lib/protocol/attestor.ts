@@ -118,6 +118,8 @@ export interface AdminRequestView extends CredentialRequestView {
   email: string | null;
   decidedAt: string | null;
   decidedBy: string | null;
+  /** The issued credential's status-list state; null before issuance (or without a status entry). */
+  credentialStatus: "valid" | "revoked" | "suspended" | null;
 }
 
 /** `data` of a `credential` event on the wallet's channel. */

@@ -19,7 +19,7 @@
  * - Deciding a pending request is one compare-and-set in the database (pending -> issued or
  *   refused), so two admins, or two nodes, cannot issue it twice.
  */
-import { issueCredential } from "../../lib/claims/credentials";
+import { DEFAULT_VCT, issueCredential } from "../../lib/claims/credentials";
 import { encryptCredential } from "../../lib/claims/delivery";
 import { addressOfJwk } from "../../lib/claims/es256k";
 import { thumbprintOf, verifyWalletProof } from "../../lib/claims/wallet-proof";
@@ -50,19 +50,22 @@ import { emitChannelEvent } from "../realtime/emit";
 import { createRequestStore, toAdminView, type CredentialRequestRecord } from "./credential-requests";
 import { DEMO_ATTESTOR_NAME, type AttestorKey } from "./demo-attestor";
 
-/** A Token Status List entry for one credential (docs/protocol.md section 6.4). */
+/** A Token Status List entry for one credential (docs/protocol.md section 4.1), and its IssuedCredential id. */
 export interface StatusReference {
-  idx: number;
-  uri: string;
+  credentialId: string;
+  status: { status_list: { idx: number; uri: string } };
 }
 
 /** Allocates a status-list index for a credential about to be issued. */
 export type AllocateStatus = (input: {
   attestorId: string;
   address: string;
-  requestId: string;
+  vct: string;
   expiresAt: Date;
 }) => Promise<StatusReference>;
+
+/** Sets an issued credential's status-list state (revocation). */
+export type SetCredentialStatus = (credentialId: string, status: "valid" | "revoked" | "suspended") => Promise<void>;
 
 export const CREDENTIAL_TTL_SECONDS = 365 * 86_400;
 /** Pending requests one address may have waiting at once. */
@@ -80,6 +83,7 @@ export interface AttestorServiceDeps extends Pick<AppContext, "db" | "stores" | 
   /** Its current signing key, read for each credential. */
   readKey: () => Promise<AttestorKey>;
   allocateStatus?: AllocateStatus;
+  setCredentialStatus?: SetCredentialStatus;
   now?: () => number;
 }
 
@@ -117,24 +121,26 @@ export function createAttestorService(deps: AttestorServiceDeps) {
   }
 
   /** Issues, encrypts and pushes the credential of a request now decided `issued`. */
-  async function deliver(record: CredentialRequestRecord, claims: Record<string, unknown>): Promise<void> {
+  async function deliver(record: CredentialRequestRecord, claims: Record<string, unknown>): Promise<string | null> {
     const issuedAt = Math.floor(now() / 1000);
     const key = await deps.readKey();
-    const status = deps.allocateStatus
+    const allocated = deps.allocateStatus
       ? await deps.allocateStatus({
           attestorId: key.attestorId,
           address: record.address,
-          requestId: record.id,
+          vct: DEFAULT_VCT,
           expiresAt: new Date((issuedAt + CREDENTIAL_TTL_SECONDS) * 1000),
         })
       : undefined;
+    if (allocated) await requests.setCredentialId(record.id, allocated.credentialId);
     const credential = await issueCredential({
       issuer: { iss: key.iss, privateKeyHex: key.privateKeyHex },
       holderJwk: record.holderJwk,
       claims,
       issuedAt,
       expiresInSeconds: CREDENTIAL_TTL_SECONDS,
-      ...(status ? { status: { status_list: status } } : {}),
+      vct: DEFAULT_VCT,
+      ...(allocated ? { status: allocated.status } : {}),
     });
     const delivery: CredentialDelivery = {
       requestId: record.id,
@@ -149,6 +155,7 @@ export function createAttestorService(deps: AttestorServiceDeps) {
       { event: "credential_issued", requestId: record.id, address: record.address, claims: record.claims },
       "credential issued and delivered",
     );
+    return allocated?.credentialId ?? null;
   }
 
   return {
@@ -240,7 +247,20 @@ export function createAttestorService(deps: AttestorServiceDeps) {
     },
 
     async listRequests(): Promise<AdminRequestView[]> {
-      return (await requests.list(ADMIN_LIST_LIMIT)).map(toAdminView);
+      const list = await requests.list(ADMIN_LIST_LIMIT);
+      const statuses = await requests.credentialStatuses(list.flatMap((r) => (r.credentialId ? [r.credentialId] : [])));
+      return list.map((r) => toAdminView(r, r.credentialId ? (statuses.get(r.credentialId) ?? null) : null));
+    },
+
+    /** An admin revokes the credential issued for a request: its status-list bit flips (section 4.1). */
+    async revoke(id: string, adminAddress: string): Promise<{ ok: true; request: AdminRequestView } | Failure> {
+      const record = await requests.find(id);
+      if (!record) return fail("not_found");
+      if (!record.credentialId || !deps.setCredentialStatus)
+        return fail("not_found", "No credential with a status entry was issued for this request.");
+      await deps.setCredentialStatus(record.credentialId, "revoked");
+      log.info({ event: "credential_revoked", requestId: id, by: adminAddress }, "credential revoked");
+      return { ok: true, request: toAdminView(record, "revoked") };
     },
 
     /** An admin's decision on a pending request; `request_decided` when it is not pending any more. */
@@ -265,8 +285,9 @@ export function createAttestorService(deps: AttestorServiceDeps) {
         pendingSince(),
       );
       if (!record) return fail("request_decided");
+      let credentialId: string | null = null;
       if (decision === "approve") {
-        await deliver(record, values);
+        credentialId = await deliver(record, values);
       } else {
         const refusal: CredentialRefusal = { requestId: record.id };
         emitChannelEvent(deps.io, {
@@ -276,7 +297,7 @@ export function createAttestorService(deps: AttestorServiceDeps) {
         });
         log.info({ event: "credential_refused", requestId: record.id, by: adminAddress }, "credential request refused");
       }
-      return { ok: true, request: toAdminView(record) };
+      return { ok: true, request: toAdminView({ ...record, credentialId }, credentialId ? "valid" : null) };
     },
   };
 }

@@ -15,6 +15,7 @@ export interface CredentialRequestRecord {
   createdAt: Date;
   decidedAt: Date | null;
   decidedBy: string | null;
+  credentialId: string | null;
   /** The wallet's channel (from the holder key's thumbprint, kept beside the row for the views). */
   channel: string;
 }
@@ -33,11 +34,15 @@ function toRecord(row: Row, thumbprint: string): CredentialRequestRecord {
     createdAt: row.createdAt,
     decidedAt: row.decidedAt,
     decidedBy: row.decidedBy,
+    credentialId: row.credentialId,
     channel: walletChannel(thumbprint),
   };
 }
 
-export function toAdminView(r: CredentialRequestRecord): AdminRequestView {
+export function toAdminView(
+  r: CredentialRequestRecord,
+  credentialStatus: AdminRequestView["credentialStatus"] = null,
+): AdminRequestView {
   return {
     id: r.id,
     status: r.status,
@@ -48,6 +53,7 @@ export function toAdminView(r: CredentialRequestRecord): AdminRequestView {
     email: r.email,
     decidedAt: r.decidedAt?.toISOString() ?? null,
     decidedBy: r.decidedBy,
+    credentialStatus,
   };
 }
 
@@ -97,6 +103,21 @@ export function createRequestStore(db: Db, thumbprintOf: (jwk: Secp256k1PublicJw
       });
       const records = await Promise.all([...pending, ...decided].map(load));
       return records.filter((r): r is CredentialRequestRecord => r !== null);
+    },
+
+    /** Names the IssuedCredential (status-list slot) of the request's credential. */
+    async setCredentialId(id: string, credentialId: string): Promise<void> {
+      await db.credentialRequest.update({ where: { id }, data: { credentialId } });
+    },
+
+    /** credentialId -> its status ("valid", "revoked", "suspended"). */
+    async credentialStatuses(ids: string[]): Promise<Map<string, AdminRequestView["credentialStatus"]>> {
+      if (ids.length === 0) return new Map();
+      const rows = await db.issuedCredential.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, status: true },
+      });
+      return new Map(rows.map((row) => [row.id, row.status as AdminRequestView["credentialStatus"]]));
     },
 
     /** pending -> `status`, in one compare-and-set; null when it was not pending (decided already, or unknown). */

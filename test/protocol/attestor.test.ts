@@ -54,7 +54,11 @@ beforeAll(async () => {
       done();
     },
   });
-  app = await startTestApp({ ADMIN_ADDRESSES: admin.address }, { log: createLogger("info", sink) });
+  // A short status-list ttl, so a revocation reaches the verifier's cache within a second.
+  app = await startTestApp(
+    { ADMIN_ADDRESSES: admin.address, STATUS_LIST_TTL_SECONDS: "1" },
+    { log: createLogger("info", sink) },
+  );
   metadata = (await request<AttestorMetadata>(`${app.baseUrl}/api/attestor`)).body;
   adminToken = (await logIn(app.baseUrl, admin)).redeemed.accessToken;
 }, 60_000);
@@ -150,6 +154,25 @@ function independentVerifier(issuerJwk: AttestorMetadata["jwk"]) {
         Buffer.from(signature, "base64url"),
       ),
   });
+}
+
+/** POST /api/auth of a login that asks for `claims`, with a presentation of `credential`. */
+async function answerPresenting(key: WalletKey, credential: string, claims: string[]) {
+  const { socket } = await connectSocket(app.baseUrl);
+  try {
+    const session = await startLogin(socket, { requiredClaims: claims });
+    const req = await scan(session);
+    const presentation = await presentCredential({
+      credential,
+      disclose: claims,
+      nonce: req.nonce,
+      aud: req.uri,
+      privateKeyHex: key.privateKey,
+    });
+    return await postAuth(app.baseUrl, { ...(await signAnswer(key, req, session.matchCode)), presentation });
+  } finally {
+    socket.disconnect();
+  }
 }
 
 /** A login that asks for `claims`, answered with a presentation of `credential`; the redeemed user. */
@@ -309,6 +332,55 @@ describe("demo attestor: issuance", () => {
     expect(refused.status).toBe(200);
     expect(await outcome).toBe("claim_refused");
   }, 60_000);
+});
+
+describe("demo attestor: revocation", () => {
+  it("puts a status-list entry in what it issues; an admin's revoke makes the next login presenting it claims_invalid", async () => {
+    const key = createWalletKey();
+    const requested = deferred<CredentialRequestView>();
+    const delivered = requestCredential({
+      endpoint: app.baseUrl,
+      key,
+      claims: ["verified_email"],
+      email: "bob@example.com",
+      onRequested: requested.resolve,
+      timeoutMs: 4 * WAIT_MS,
+    });
+    const { id } = await requested.promise;
+    const approved = await postJson<{ request: AdminRequestView }>(
+      `${app.baseUrl}/api/attestor/admin/requests/${id}/approve`,
+      {},
+      bearer(adminToken),
+    );
+    expect(approved.body.request.credentialStatus).toBe("valid");
+    const { credential } = await delivered;
+    // The independent verifier fetches the status list itself and checks the bit.
+    const verified = await independentVerifier(metadata.jwk).verify(credential);
+    const status = (verified.payload as { status?: { status_list?: { uri?: string } } }).status;
+    expect(status?.status_list?.uri).toMatch(new RegExp(`^${app.baseUrl}/api/attestors/[a-f0-9]{24}/status-list$`));
+    expect((await answerPresenting(key, credential, ["verified_email"])).status).toBe(200);
+
+    const revoked = await postJson<{ request: AdminRequestView }>(
+      `${app.baseUrl}/api/attestor/admin/requests/${id}/revoke`,
+      {},
+      bearer(adminToken),
+    );
+    expect(revoked.body.request.credentialStatus).toBe("revoked");
+    const list = await request<{ requests: AdminRequestView[] }>(`${app.baseUrl}/api/attestor/admin/requests`, {
+      headers: bearer(adminToken),
+    });
+    expect(list.body.requests.find((r) => r.id === id)?.credentialStatus).toBe("revoked");
+    await expect(independentVerifier(metadata.jwk).verify(credential)).rejects.toThrow(/Status is not valid/);
+    // The verifier may hold the list for its 1 s ttl: logins are tried until one is refused.
+    const deadline = Date.now() + WAIT_MS;
+    let answer = await answerPresenting(key, credential, ["verified_email"]);
+    while (answer.status === 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      answer = await answerPresenting(key, credential, ["verified_email"]);
+    }
+    expect(answer.status).toBe(401);
+    expect(answer.body).toMatchObject({ error: { code: "claims_invalid", reason: "credential_revoked" } });
+  }, 90_000);
 });
 
 describe("demo attestor: its attestor record", () => {

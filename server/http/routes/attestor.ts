@@ -55,11 +55,14 @@ export function createAttestorRoutes(ctx: Pick<AppContext, "config" | "signingKe
 
   routes.get("/admin/requests", async (c) => c.json({ requests: await attestor.listRequests() }, 200, NO_STORE));
 
-  for (const decision of ["approve", "refuse"] as const) {
+  for (const decision of ["approve", "refuse", "revoke"] as const) {
     routes.post(`/admin/requests/:id/${decision}`, async (c) => {
       const id = requestIdSchema.safeParse(c.req.param("id"));
       if (!id.success) return sendError(c, "not_found");
-      const result = await attestor.decide(id.data, decision, c.var.auth.address);
+      const result =
+        decision === "revoke"
+          ? await attestor.revoke(id.data, c.var.auth.address)
+          : await attestor.decide(id.data, decision, c.var.auth.address);
       if (!result.ok) return sendFailure(c, result);
       return c.json({ request: result.request }, 200, NO_STORE);
     });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "CredentialRequest" ADD COLUMN "credentialId" TEXT;
