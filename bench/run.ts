@@ -22,7 +22,6 @@ import { renderSectionChart } from "./chart";
 import { TARGETS } from "./targets";
 
 const RESULTS_DIR = path.join(ROOT, "bench", "results");
-const WATCHDOG_MS = 12 * 60_000;
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -130,8 +129,20 @@ async function writeCharts(rows: Row[], extra: Array<{ name: string; svg: string
   return written;
 }
 
+/** 12 minutes, plus the soak's load and idle phases, which run as long as they are told (--soak-long: 14 min). */
+function watchdogMs(): number {
+  const isLong = hasFlag("soak-long");
+  const seconds = (name: string, fallback: number) => {
+    const n = Number(flag(name));
+    return flag(name) !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
+  };
+  const soakSeconds = seconds("soak-seconds", isLong ? 600 : 40) + seconds("soak-idle-seconds", isLong ? 240 : 200);
+  return 12 * 60_000 + soakSeconds * 1000;
+}
+const WATCHDOG_MS = watchdogMs();
+
 const watchdog = setTimeout(() => {
-  console.error(`bench: still running after ${WATCHDOG_MS / 60_000} minutes, stopping`);
+  console.error(`bench: still running after ${Math.round(WATCHDOG_MS / 60_000)} minutes, stopping`);
   void cleanUp().finally(() => process.exit(1));
 }, WATCHDOG_MS);
 watchdog.unref();
