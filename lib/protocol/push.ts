@@ -115,6 +115,18 @@ export interface StartedPushSession {
   browserSecret: string;
 }
 
+/** The socket events of section 5, by name (listed in docs/protocol.md, see socket-events.ts). */
+export const PUSH_SOCKET_EVENTS = {
+  loginPush: "login:push",
+  deviceChallenge: "device:challenge",
+  deviceAuth: "device:auth",
+  pushRequest: "push:request",
+  pushOpen: "push:open",
+  pushApprove: "push:approve",
+  pushDeny: "push:deny",
+  pushClosed: "push:closed",
+} as const;
+
 type PushAck<T> = (res: ({ ok: true } & T) | { ok: false; error: { code: string; message: string } }) => void;
 
 /** Socket.IO events of section 5 (merged into the server's one event map, socket-events.ts). */

@@ -20,9 +20,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCredential, presentCredential } from "../../lib/claims/credentials";
 import { generatePrivateJwk, privateKeyHexOf, publicJwkOf } from "../../lib/claims/es256k";
 import { ERROR_STATUS } from "../../lib/protocol/errors";
-import { SOCKET_EVENTS, type LoginRequest } from "../../lib/protocol/login";
-import { CHANNEL_SOCKET_EVENTS } from "../../lib/protocol/channels";
+import type { LoginRequest } from "../../lib/protocol/login";
+import type { ChallengeView, DeviceView, PushRequest } from "../../lib/protocol/push";
+import { ALL_SOCKET_EVENTS } from "../../lib/protocol/socket-events";
 import { createWalletKey, createAuthBody, importWalletKey, type WalletKey } from "../../lib/wallet";
+import { createPushApproval, signDeviceChallenge, signPairingChallenge } from "../../lib/wallet";
 import { generateDeliveryKey } from "../../lib/claims/delivery";
 import { signWalletProof, thumbprintOf } from "../../lib/claims/wallet-proof";
 import { PROOF_TYPES, walletChannel } from "../../lib/protocol/attestor";
@@ -134,7 +136,8 @@ async function signAsWallet(flow: FlowRun, withClaims: boolean): Promise<void> {
   flow.vars.set("address", key.address);
   flow.vars.set(
     "wrongMatchCode",
-    request.matchChoices.find((c) => c !== matchCode),
+    // In `type` mode (no choices) any other two digits.
+    request.matchChoices.find((c) => c !== matchCode) ?? (matchCode === "42" ? "43" : "42"),
   );
   if (withClaims) flow.vars.set("presentation", await presentClaims(key, request));
 }
@@ -230,10 +233,63 @@ function walletAsks(nonceVar: string, claims: string[], email?: string): Fixture
   };
 }
 
+/** The wallet key of each flow's paired device (devicePaired). */
+const deviceKeys = new WeakMap<FlowRun, WalletKey>();
+
+function deviceKeyOf(flow: FlowRun): WalletKey {
+  const key = deviceKeys.get(flow);
+  if (!key) throw new Error("the fixture needs devicePaired earlier in the flow");
+  return key;
+}
+
+/** A wallet paired as a device named "Phone" (section 5.1, with a real signature): `<deviceId>`, `<deviceAddress>`. */
+async function pairDevice(flow: FlowRun): Promise<void> {
+  const key = createWalletKey();
+  const base = flow.app.baseUrl;
+  const post = async (path: string, body: unknown) =>
+    (await fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }).then((r) => r.json())) as unknown;
+  const challenge = (await post("/api/devices/challenge", { address: key.address })) as ChallengeView;
+  const signed = await signPairingChallenge(key, challenge, new URL(base).host);
+  const { device } = (await post("/api/devices", { ...signed, name: "Phone" })) as { device: DeviceView };
+  deviceKeys.set(flow, key);
+  flow.vars.set("deviceId", device.id);
+  flow.vars.set("deviceAddress", key.address);
+}
+
+/** The device signs the `device:challenge` it got last: `<deviceSignature>`. */
+async function signAsDevice(flow: FlowRun): Promise<void> {
+  const challenge = flow.answers.at(-1) as ChallengeView;
+  const signed = await signDeviceChallenge(deviceKeyOf(flow), challenge, new URL(flow.app.baseUrl).host);
+  flow.vars.set("deviceSignature", signed.signature);
+}
+
+/** The device signs the push it opened last (`push:open`'s ack) with `<matchCode>`: `<pushMessage>`, `<pushSignature>`. */
+async function approveAsDevice(flow: FlowRun): Promise<void> {
+  const opened = [...flow.answers]
+    .reverse()
+    .find(
+      (answer): answer is { request: PushRequest } =>
+        typeof answer === "object" && answer !== null && "request" in answer,
+    );
+  if (!opened) throw new Error("the fixture needs a push:open ack earlier in the flow");
+  const { request } = opened;
+  const matchCode = String(flow.vars.get("matchCode"));
+  const approval = await createPushApproval({ key: deviceKeyOf(flow), request, matchCode });
+  flow.vars.set("pushMessage", approval.message);
+  flow.vars.set("pushSignature", approval.signature);
+}
+
 /** Set-up steps the document names in `<!-- before: name -->`. */
 const FIXTURES = new Map<string, Fixture>([
   ["walletSigns", (flow) => signAsWallet(flow, false)],
   ["walletSignsWithClaims", (flow) => signAsWallet(flow, true)],
+  ["devicePaired", pairDevice],
+  ["deviceSigns", signAsDevice],
+  ["deviceApproves", approveAsDevice],
   ["hostedAttestor", hostedAttestor],
   ["walletSignsWithRevokedCredential", signWithRevokedCredential],
   ["signedIn", signIn({ accessToken: "userAccessToken", userId: "userId", address: "userAddress" })],
@@ -547,7 +603,7 @@ describe("docs/protocol.md names everything the server has", () => {
   });
 
   it("names every socket event, each with a tested example", () => {
-    const events = [...Object.values(SOCKET_EVENTS), ...Object.values(CHANNEL_SOCKET_EVENTS)];
+    const events = ALL_SOCKET_EVENTS;
     expect(events.filter((event) => !doc.includes(`\`${event}\``))).toEqual([]);
     const tested = new Set(examples.flatMap((e) => (e.kind === "socket" ? [e.event] : [])));
     expect(events.filter((event) => !tested.has(event))).toEqual([]);
