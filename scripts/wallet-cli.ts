@@ -5,6 +5,8 @@
  * by its owner alone: it is a development wallet, never one for real funds. Its verifiable
  * credential (docs/protocol.md section 4), if it has one, is `wallet-cli-credential.txt` beside it,
  * issued by `attest` with the development attestor a dev server keeps in the same folder.
+ * `request-credential` keeps what the app's attestor issues in `wallet-cli-credentials.json`
+ * (scripts/wallet-credentials.ts), which `login` presents first.
  * `pair` records the device it paired in `wallet-cli-devices.json` beside it (site, address and
  * device id: not a secret, the key is what authenticates), which `listen` connects as.
  */
@@ -30,11 +32,13 @@ import {
   fetchLoginRequest,
   importWalletKey,
   pairDevice,
+  pickCredentialFor,
   presentRequiredClaims,
   readTypedMatchCode,
 } from "../lib/wallet/index";
 import type { DeviceConnection, WalletKey } from "../lib/wallet/index";
 import { UsageError, parseCommandLine, usageFailure } from "./cli-args";
+import { readCredentials, runCredentials, runRequestCredential } from "./wallet-credentials";
 import type { CliValues } from "./cli-args";
 
 const USAGE = `Usage: npm run wallet -- <command> [options]
@@ -58,6 +62,14 @@ Commands:
                         <DATA_DIR>/wallet-cli-credential.txt (not with --key: the
                         simulator's key, say, whose credential is only printed)
   key [--key <hex>]     print the wallet's address
+  request-credential --claim <name> [--claim ...] [--email <address>] [--endpoint <url>] [--key <hex>] [--timeout <s>]
+                        ask the app's demo attestor for claims (member_since;
+                        verified_email with --email, which waits for an admin on
+                        /attestor/admin), wait for the credential on the wallet's own
+                        channel (encrypted to a key made for it), check and keep it
+  credentials [--delete <id>]
+                        list the kept credentials with their issuer, claims and status
+                        (valid, expired, revoked, suspended), or delete one
   pair [--name <name>] [--endpoint <url>] [--key <hex>]
                         pair this wallet's key as a device of its address for push
                         login (signs the server's challenge); remembered for listen
@@ -81,6 +93,9 @@ Options:
   --once                (listen) exit after the first request ends (0 if answered as asked)
   --claim <name=value>  a claim (repeatable); the value is JSON if it parses (true, 18), else text
   --credential <file>   (login) present this SD-JWT VC instead of the wallet's saved one
+  --email <address>     (request-credential) the email to have verified
+  --timeout <s>         (request-credential) how long to wait for the credential (default 600)
+  --delete <id>         (credentials) delete this credential
   -h, --help            show this text
 
 Exit codes: 0 done, 1 refused or failed (the protocol's error code is printed), 2 usage.`;
@@ -100,6 +115,9 @@ const CLI = {
     deny: { type: "boolean" },
     "not-me": { type: "boolean" },
     once: { type: "boolean" },
+    email: { type: "string" },
+    timeout: { type: "string" },
+    delete: { type: "string" },
   },
   noCommandMessage: "No command given.",
   out: (text: string) => console.log(text),
@@ -136,6 +154,26 @@ async function main(argv: string[]): Promise<number> {
       case "listen":
         if (args.length > 0) throw new UsageError("listen takes no arguments besides its options.");
         return await runListen(options);
+      case "request-credential":
+        if (args.length > 0) throw new UsageError("request-credential takes no arguments besides its options.");
+        await runRequestCredential({
+          endpoint: endpointOf(options),
+          key: await loadKey(options.key),
+          claims: parseClaimNames(options.claim),
+          ...(options.email === undefined ? {} : { email: options.email }),
+          timeoutSeconds: parseTimeout(options.timeout),
+          dataDir: dataDir(),
+          out: CLI.out,
+        });
+        return 0;
+      case "credentials":
+        if (args.length > 0) throw new UsageError("credentials takes no arguments besides --delete.");
+        await runCredentials({
+          dataDir: dataDir(),
+          ...(options.delete === undefined ? {} : { deleteId: options.delete }),
+          out: CLI.out,
+        });
+        return 0;
       case "key":
         if (args.length > 0) throw new UsageError("key takes no arguments besides --key.");
         console.log((await loadKey(options.key)).address);
@@ -209,6 +247,13 @@ async function presentationFor(
 ): Promise<string | undefined> {
   if (request.requiredClaims.length === 0) return undefined;
   console.log(`Asks for:    ${request.requiredClaims.join(", ")} (verifiable claims)`);
+  if (credentialFile === undefined) {
+    const kept = await pickCredentialFor(await readCredentials(dataDir()), request.requiredClaims);
+    if (kept) {
+      console.log(`Presenting:  ${request.requiredClaims.join(", ")} from credential ${kept.id} (${kept.issuer})`);
+      return presentRequiredClaims({ credential: kept.credential, request, key });
+    }
+  }
   const file = credentialFile ?? join(dataDir(), CREDENTIAL_FILE);
   let credential: string;
   try {
@@ -217,7 +262,7 @@ async function presentationFor(
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     throw new WalletError(
       "claims_missing",
-      `This login needs verifiable claims and ${file} does not exist: run npm run wallet -- attest --claim <name=value> first. Nothing was signed.`,
+      `This login needs verifiable claims, no kept credential holds them and ${file} does not exist: run npm run wallet -- request-credential --claim <name> (or attest --claim <name=value>) first. Nothing was signed.`,
     );
   }
   return presentRequiredClaims({ credential, request, key });
@@ -554,6 +599,27 @@ function requireOneArg(args: string[], usage: string): string {
 }
 
 const CREDENTIAL_FILE = "wallet-cli-credential.txt";
+
+/** request-credential's --claim: plain names. */
+function parseClaimNames(values: string[] | undefined): string[] {
+  const names = values ?? [];
+  if (names.length === 0) throw new UsageError("request-credential needs at least one --claim <name>.");
+  for (const name of names) {
+    if (!claimNameSchema.safeParse(name).success) {
+      throw new UsageError(`--claim takes a claim name here (e.g. member_since), not "${name}".`);
+    }
+  }
+  return names;
+}
+
+function parseTimeout(value: string | undefined): number {
+  if (value === undefined) return 600;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400) {
+    throw new UsageError(`--timeout takes whole seconds from 1 to 86400, not "${value}".`);
+  }
+  return seconds;
+}
 
 function dataDir(): string {
   return process.env.DATA_DIR ?? ".data";

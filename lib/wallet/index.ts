@@ -18,5 +18,5 @@ export { connectDevice, domainOf, pairDevice } from "./push-device";
 export type { ConnectDeviceOptions, DeviceConnection, DeviceStatus, PairDeviceInput } from "./push-device";
 export { fetchAttestorMetadata, requestCredential, DEFAULT_DELIVERY_TIMEOUT_MS } from "./attestor-client";
 export type { ReceivedCredential, RequestCredentialInput } from "./attestor-client";
-export { isExpired, readCredentialInfo } from "./credential-info";
-export type { CredentialInfo } from "./credential-info";
+export { isExpired, pickCredentialFor, readCredentialInfo, readCredentialState } from "./credential-info";
+export type { CredentialInfo, CredentialState } from "./credential-info";
