@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedeemResponse } from "../../lib/protocol/login";
 import { createWalletKey } from "../../lib/wallet";
 import { startTestApp, type TestApp } from "../support/start-test-app";
-import { WAIT_MS, connectSocket, emitAck, postJson, StateRecorder } from "./helpers";
+import { WAIT_MS, connectSocket, emitAck, postJson, startLogin, StateRecorder } from "./helpers";
 
 const run = promisify(execFile);
 const CLI = path.resolve("scripts/wallet-cli.ts");
@@ -164,5 +164,21 @@ describe("wallet CLI push login", () => {
     const bad = await wallet("listen", "--key", key.privateKey, "--number", "7");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--number takes the two digits");
+  }, 120_000);
+
+  it("answers a QR login in QR_MATCH_MODE=type (no choices offered) with the number given as --match", async () => {
+    const typeApp = await startTestApp({ QR_MATCH_MODE: "type" });
+    const { socket } = await connectSocket(typeApp.baseUrl);
+    sockets.push(socket);
+    const states = new StateRecorder(socket);
+    try {
+      const session = await startLogin(socket);
+      const result = await wallet("login", session.qr, "--match", session.matchCode);
+      expect(result.stdout).toContain("Match code:  type the number the browser shows");
+      expect(result.code).toBe(0);
+      await states.waitForState(session.sessionId, "approved");
+    } finally {
+      await typeApp.stop();
+    }
   }, 120_000);
 });

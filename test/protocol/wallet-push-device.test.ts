@@ -158,4 +158,36 @@ describe("lib/wallet push device", () => {
     expect(error).toBeInstanceOf(WalletError);
     expect((error as WalletError).code).toBe("device_not_found");
   });
+
+  it("reads a push in PUSH_MATCH_MODE=choose with its three choices, and approves with the one the page shows", async () => {
+    const chooseApp = await startTestApp({ PUSH_MATCH_MODE: "choose" });
+    try {
+      const key = createWalletKey();
+      const device = await pairDevice({ endpoint: chooseApp.baseUrl, key });
+      const requests: Array<{ sessionId: string; request: PushRequest }> = [];
+      const connection = connectDevice({
+        endpoint: chooseApp.baseUrl,
+        key,
+        deviceId: device.id,
+        io: { reconnection: false },
+        onRequest: (push) => requests.push(push),
+      });
+      cleanups.push(() => connection.close());
+      await connection.ready;
+      const { socket } = await connectSocket(chooseApp.baseUrl);
+      cleanups.push(() => socket.disconnect());
+      const states = new StateRecorder(socket);
+      const ack = (await emitAck(socket, "login:push", { address: key.address })) as unknown as {
+        session: { sessionId: string; matchCode: string };
+      };
+      const opened = await connection.open(ack.session.sessionId);
+      expect(opened.matchMode).toBe("choose");
+      expect(opened.matchChoices).toHaveLength(3);
+      expect(opened.matchChoices).toContain(ack.session.matchCode);
+      await connection.approve(opened, ack.session.matchCode);
+      await states.waitForState(ack.session.sessionId, "approved");
+    } finally {
+      await chooseApp.stop();
+    }
+  });
 });
