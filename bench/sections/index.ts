@@ -9,6 +9,7 @@ export const SECTIONS: ReadonlyArray<() => Promise<BenchSection>> = [
   () => import("./data"),
   () => import("./recovery"),
   () => import("./logins"),
+  () => import("./claims"),
   () => import("./push"),
   () => import("./production"),
   () => import("./memory"),
