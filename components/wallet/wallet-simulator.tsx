@@ -11,6 +11,8 @@ import type { LoginOutcome } from "./login-result";
 import { QrInput } from "./qr-input";
 import { RequestReview } from "./request-review";
 import { useWalletKey } from "./use-wallet-key";
+import { CredentialsPanel } from "./credentials-panel";
+import { useCredentials } from "./use-credentials";
 
 type Step =
   | { kind: "scan"; isFetching: boolean }
@@ -25,6 +27,7 @@ export interface WalletSimulatorProps {
 /** The simulated phone wallet: a key, a "scan", the request to check, and the answer; and push login as a paired device. */
 export function WalletSimulator({ linkedRequest }: WalletSimulatorProps) {
   const { walletKey, isStored, createKey, importKey } = useWalletKey();
+  const credentials = useCredentials(walletKey);
   const [step, setStep] = useState<Step>({ kind: "scan", isFetching: false });
   const openedLink = useRef<string | null>(null);
   // Ignores answers for a request the person already left ("Scan another code").
@@ -87,6 +90,7 @@ export function WalletSimulator({ linkedRequest }: WalletSimulatorProps) {
       <div className="phone__body">
         <KeyPanel walletKey={walletKey} isStored={isStored} onCreateKey={createKey} onImportKey={importKey} />
         <PushPanel walletKey={walletKey} />
+        {walletKey !== null && <CredentialsPanel walletKey={walletKey} store={credentials} />}
         {step.kind === "scan" && (
           <QrInput isBusy={step.isFetching || walletKey === null} onSubmit={(text) => void openRequest(text)} />
         )}
@@ -99,6 +103,7 @@ export function WalletSimulator({ linkedRequest }: WalletSimulatorProps) {
               void answer(step.request, credential === undefined ? { matchCode } : { matchCode, credential })
             }
             onDeny={() => void answer(step.request, "deny")}
+            stored={credentials.credentials ?? []}
           />
         )}
         <div className="phone__live" aria-live="polite" aria-atomic="true">

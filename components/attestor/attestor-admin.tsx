@@ -1,0 +1,162 @@
+"use client";
+
+import { useCallback, useEffect, useState } from "react";
+import { ATTESTOR_API_PATHS, type AdminRequestView } from "../../lib/protocol/attestor";
+import { useSession, useSessionStore } from "../auth/use-session";
+import { Button, ButtonLink } from "../ui/button";
+import { Card } from "../ui/card";
+import { Notice } from "../ui/notice";
+import { Spinner } from "../ui/spinner";
+
+type Action = "approve" | "refuse" | "revoke";
+
+const ERRORS: Record<string, string> = {
+  forbidden: "This account is not an admin (ADMIN_ADDRESSES).",
+  invalid_token: "Your session has ended. Sign in again.",
+  request_decided: "Someone decided this request already.",
+};
+
+async function call<T>(token: string, path: string, method: "GET" | "POST" = "GET"): Promise<T> {
+  const response = await fetch(path, { method, headers: { authorization: `Bearer ${token}` } });
+  const body = (await response.json().catch(() => null)) as (T & { error?: { code: string; message: string } }) | null;
+  if (!response.ok) {
+    const code = body?.error?.code ?? "http_error";
+    throw new Error(ERRORS[code] ?? body?.error?.message ?? `The server answered ${response.status}.`);
+  }
+  return body as T;
+}
+
+function RequestRow({ request, busy, onAct }: { request: AdminRequestView; busy: boolean; onAct(a: Action): void }) {
+  return (
+    <li className="stack" style={{ gap: "0.3rem" }} data-testid="attestor-request">
+      <p style={{ margin: 0 }}>
+        <strong>{request.claims.join(", ")}</strong> · {request.status}
+        {request.credentialStatus ? ` · credential ${request.credentialStatus}` : ""}
+      </p>
+      <p className="small muted address" style={{ margin: 0 }}>
+        {request.address}
+        {request.email ? ` · email ${request.email}` : ""} · {new Date(request.createdAt).toLocaleString()}
+      </p>
+      <div className="row">
+        {request.status === "pending" && (
+          <>
+            <Button size="small" disabled={busy} onClick={() => onAct("approve")}>
+              Approve
+            </Button>
+            <Button size="small" variant="danger" disabled={busy} onClick={() => onAct("refuse")}>
+              Refuse
+            </Button>
+          </>
+        )}
+        {request.status === "issued" && request.credentialStatus === "valid" && (
+          <Button size="small" variant="danger" disabled={busy} onClick={() => onAct("revoke")}>
+            Revoke
+          </Button>
+        )}
+        {busy && <Spinner />}
+      </div>
+    </li>
+  );
+}
+
+/** /attestor/admin: an admin approves or refuses pending credential requests and revokes issued credentials. */
+export function AttestorAdmin() {
+  const store = useSessionStore();
+  const status = useSession((state) => state.status);
+  const [requests, setRequests] = useState<AdminRequestView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busyId, setBusyId] = useState<string | null>(null);
+
+  useEffect(() => {
+    void store.getState().ensureSession();
+  }, [store]);
+
+  const token = useCallback(async () => {
+    const value = await store.getState().getAccessToken();
+    if (value === null) throw new Error(ERRORS.invalid_token);
+    return value;
+  }, [store]);
+
+  const load = useCallback(async () => {
+    try {
+      const list = await call<{ requests: AdminRequestView[] }>(await token(), ATTESTOR_API_PATHS.adminRequests);
+      setRequests(list.requests);
+      setError(null);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : "The requests could not be loaded.");
+    }
+  }, [token]);
+
+  useEffect(() => {
+    if (status !== "signed-in") return;
+    void load();
+    // New requests arrive while the page is open; a light poll keeps the list current.
+    const timer = setInterval(() => void load(), 5_000);
+    return () => clearInterval(timer);
+  }, [status, load]);
+
+  async function act(request: AdminRequestView, action: Action) {
+    setBusyId(request.id);
+    try {
+      const answer = await call<{ request: AdminRequestView }>(
+        await token(),
+        `${ATTESTOR_API_PATHS.adminRequests}/${encodeURIComponent(request.id)}/${action}`,
+        "POST",
+      );
+      setRequests((list) => list?.map((item) => (item.id === request.id ? answer.request : item)) ?? null);
+      setError(null);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : "That did not work.");
+    } finally {
+      setBusyId(null);
+    }
+  }
+
+  return (
+    <div className="page stack">
+      <div>
+        <span className="eyebrow">Attestor</span>
+        <h1>Attestor admin</h1>
+        <p className="lead">Approve or refuse what waits for a person, and revoke credentials already issued.</p>
+      </div>
+      {status === "signed-out" ? (
+        <Notice tone="info">
+          <p>Sign in with an admin&apos;s wallet (its address in ADMIN_ADDRESSES).</p>
+          <p style={{ marginTop: "0.75rem" }}>
+            <ButtonLink href="/" size="small">
+              Sign in
+            </ButtonLink>
+          </p>
+        </Notice>
+      ) : (
+        <Card title="Credential requests" titleId="requests-heading">
+          {error && (
+            <Notice tone="error" role="alert">
+              <p>{error}</p>
+            </Notice>
+          )}
+          {requests === null ? (
+            !error && (
+              <p className="row muted" role="status">
+                <Spinner /> Loading…
+              </p>
+            )
+          ) : requests.length === 0 ? (
+            <p className="muted">No requests yet.</p>
+          ) : (
+            <ul className="stack" style={{ listStyle: "none", padding: 0, gap: "1rem" }}>
+              {requests.map((request) => (
+                <RequestRow
+                  key={request.id}
+                  request={request}
+                  busy={busyId === request.id}
+                  onAct={(action) => void act(request, action)}
+                />
+              ))}
+            </ul>
+          )}
+        </Card>
+      )}
+    </div>
+  );
+}
