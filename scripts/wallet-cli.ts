@@ -433,6 +433,7 @@ class PushListener {
       this.finish = resolve;
     });
     let wasConnected = false;
+    let hasWarned = false;
     const connection = connectDevice({
       endpoint: this.endpoint,
       key: this.key,
@@ -451,9 +452,12 @@ class PushListener {
         } else if (status === "unpaired" && wasConnected) {
           console.error("Error (device_not_found): this device was unpaired; run npm run wallet -- pair again.");
           this.finish(1);
-        } else if (status === "disconnected" && detail.error) {
-          console.error(`Connection lost (${detail.error.code}); retrying.`);
+        } else if (status === "disconnected" && detail.error && !hasWarned) {
+          // Once until the next connection: socket.io-client keeps trying.
+          console.error(`Not connected (${detail.error.code}): ${detail.error.message} Retrying.`);
+          hasWarned = true;
         }
+        if (status === "connected") hasWarned = false;
       },
     });
     this.connection = connection;

@@ -57,7 +57,8 @@ export interface PushDeviceState {
 
 /** The simulator as a paired device: pairing, the authenticated socket, and the request on screen. */
 export function usePushDevice(walletKey: WalletKey | null): PushDeviceState {
-  const [deviceId, setDeviceId] = useState<string | null>(null);
+  // With the address it was read for: a key just replaced must not connect with the last key's device.
+  const [paired, setPaired] = useState<{ address: string; deviceId: string | null } | null>(null);
   const [status, setStatus] = useState<PushDeviceState["status"]>("unpaired");
   const [isPairing, setIsPairing] = useState(false);
   const [pairError, setPairError] = useState<DescribedError | null>(null);
@@ -73,13 +74,14 @@ export function usePushDevice(walletKey: WalletKey | null): PushDeviceState {
 
   useEffect(() => {
     // A new key is another account: its own pairing, if it has one here.
-    setDeviceId(walletKey === null ? null : readDeviceId(walletKey.address));
+    setPaired(walletKey === null ? null : { address: walletKey.address, deviceId: readDeviceId(walletKey.address) });
     setIncoming(null);
     setOutcome(null);
   }, [walletKey, setIncoming]);
 
   useEffect(() => {
-    if (walletKey === null || deviceId === null) {
+    const deviceId = paired?.address === walletKey?.address ? paired?.deviceId : null;
+    if (walletKey === null || deviceId === null || deviceId === undefined) {
       setStatus("unpaired");
       return;
     }
@@ -109,7 +111,7 @@ export function usePushDevice(walletKey: WalletKey | null): PushDeviceState {
         setStatus(next);
         if (next === "unpaired") {
           writeDeviceId(walletKey.address, null);
-          setDeviceId(null);
+          setPaired({ address: walletKey.address, deviceId: null });
           setIncoming(null);
         }
       },
@@ -119,7 +121,7 @@ export function usePushDevice(walletKey: WalletKey | null): PushDeviceState {
       connectionRef.current = null;
       connection.close();
     };
-  }, [walletKey, deviceId, setIncoming]);
+  }, [walletKey, paired, setIncoming]);
 
   const pair = useCallback(
     async (name: string) => {
@@ -129,7 +131,7 @@ export function usePushDevice(walletKey: WalletKey | null): PushDeviceState {
       try {
         const device = await pairDevice({ endpoint: window.location.origin, key: walletKey, name });
         writeDeviceId(walletKey.address, device.id);
-        setDeviceId(device.id);
+        setPaired({ address: walletKey.address, deviceId: device.id });
       } catch (error) {
         setPairError(describeError(error));
       } finally {

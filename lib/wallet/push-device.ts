@@ -106,6 +106,15 @@ export async function pairDevice(input: PairDeviceInput): Promise<DeviceView> {
   return answer.device;
 }
 
+/** Failures of authentication that pass (a store outage, a lost challenge, no answer): tried again. */
+const RETRIED_CODES: ReadonlySet<string> = new Set([
+  "network_error",
+  "unavailable",
+  "internal_error",
+  "rate_limited",
+  "challenge_not_found",
+]);
+
 /** `connecting` until authenticated, `connected` after, `disconnected` between tries, `unpaired` for good. */
 export type DeviceStatus = "connecting" | "connected" | "disconnected" | "unpaired" | "closed";
 
@@ -119,7 +128,11 @@ export interface ConnectDeviceOptions {
   onRequest?(push: { sessionId: string; request: PushRequest }): void;
   /** A push session ended other than by this device's answer (or also by it: the server tells every device). */
   onClosed?(event: PushClosedEvent): void;
-  /** `error` is set when authenticating failed (`device_not_found` for an unpaired device). */
+  /**
+   * `error` is set when authenticating failed (`unpaired`: `device_not_found` for an unpaired device,
+   * or another refusal that retrying cannot mend) or the server cannot be reached (`disconnected`,
+   * `network_error`; socket.io-client keeps trying).
+   */
   onStatus?(status: DeviceStatus, detail: { device?: DeviceView; error?: WalletError }): void;
 }
 
@@ -188,8 +201,8 @@ export function connectDevice(options: ConnectDeviceOptions): DeviceConnection {
           : new WalletError("invalid_response", String(error), undefined, { cause: error });
       if (isOver) return;
       rejectReady(walletError);
-      if (walletError.code === "device_not_found") {
-        // Unpaired (or never paired here): nothing to retry.
+      if (!RETRIED_CODES.has(walletError.code)) {
+        // Unpaired, never paired here, or another key's device: nothing to retry.
         isOver = true;
         socket.disconnect();
         status("unpaired", { error: walletError });
@@ -205,6 +218,18 @@ export function connectDevice(options: ConnectDeviceOptions): DeviceConnection {
   }
 
   socket.on("connect", () => void authenticate());
+  socket.on("connect_error", (error) => {
+    if (isOver) return;
+    status("disconnected", {
+      error: new WalletError("network_error", `Could not connect to ${base}: ${error.message}`),
+    });
+    // A refusal by the server's middleware (store away, too many sockets) is not retried by socket.io-client.
+    if (!socket.active) {
+      setTimeout(() => {
+        if (!isOver && !socket.connected) socket.connect();
+      }, 2_000);
+    }
+  });
   socket.on("disconnect", (reason) => {
     if (isOver) return;
     status("disconnected");

@@ -150,6 +150,22 @@ describe("lib/wallet push device", () => {
     expect(final.code).toBe("device_not_found");
   });
 
+  it("stops for good, without retrying, as another key's device", async () => {
+    const owner = await pairedPhone();
+    const statuses: DeviceStatus[] = [];
+    const connection = connectDevice({
+      endpoint: app.baseUrl,
+      key: createWalletKey(),
+      deviceId: owner.device.id,
+      io: { reconnection: false },
+      onStatus: (status) => statuses.push(status),
+    });
+    cleanups.push(() => connection.close());
+    // The challenge names the owner's address: this key refuses to sign it.
+    await expect(connection.ready).rejects.toMatchObject({ code: "invalid_response" });
+    expect(statuses).toEqual(["connecting", "unpaired"]);
+  });
+
   it("rejects ready for a device id that was never paired", async () => {
     const key = createWalletKey();
     const connection = connectDevice({ endpoint: app.baseUrl, key, deviceId: "nope", io: { reconnection: false } });
