@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "@playwright/test";
+import { Wallet } from "ethers";
 import { generatePrivateJwk } from "./lib/claims/es256k";
 import type { PlaywrightTestConfig } from "@playwright/test";
 
@@ -31,6 +32,8 @@ process.env.E2E_SHORT_TTL_SECONDS ??= "10";
 // The attestor the main server trusts (e2e/claims.spec.ts issues credentials with its private key).
 process.env.E2E_ATTESTOR_JWK ??= JSON.stringify(generatePrivateJwk());
 process.env.E2E_ATTESTOR_ISS ??= "https://attestor.e2e.example";
+// The admin of the demo attestor (e2e/attestor.spec.ts signs in with this key).
+process.env.E2E_ADMIN_KEY ??= `0x${"a1".repeat(32)}`;
 const { d: _attestorSecret, ...attestorPublicJwk } = JSON.parse(process.env.E2E_ATTESTOR_JWK) as Record<string, string>;
 
 /**
@@ -96,6 +99,7 @@ export default defineConfig({
     appServer(baseURL, process.env.E2E_DATA_DIR, {
       LOGIN_TTL_SECONDS: process.env.E2E_LOGIN_TTL_SECONDS ?? "120",
       TRUSTED_ATTESTORS: JSON.stringify({ [process.env.E2E_ATTESTOR_ISS]: attestorPublicJwk }),
+      ADMIN_ADDRESSES: new Wallet(process.env.E2E_ADMIN_KEY).address,
     }),
     appServer(process.env.E2E_SHORT_TTL_URL, process.env.E2E_SHORT_TTL_DATA_DIR, {
       LOGIN_TTL_SECONDS: process.env.E2E_SHORT_TTL_SECONDS,
