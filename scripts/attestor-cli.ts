@@ -35,6 +35,7 @@ Commands:
                         defaults to PUBLIC_URL/attestors/<id>. With --jwk it is an outside
                         attestor known by its public key (--issuer then required).
   list [--json]         every attestor: id, name, issuer, kid, trusted, hosted, created
+  show <id|issuer>      one attestor as JSON (public key, previous key ids)
   trust <id|issuer>     logins accept its credentials (running servers follow within ${ATTESTOR_CACHE_MS / 1000} s)
   distrust <id|issuer>  logins refuse them
   rotate-key <id|issuer> [--jwk <public JWK>] [--drop-previous]
