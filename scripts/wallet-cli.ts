@@ -417,6 +417,7 @@ class PushListener {
   private prompt: ReturnType<typeof createInterface> | undefined;
   private current: PushRequest | null = null;
   private readonly answering = new Set<string>();
+  private readonly seen = new Set<string>();
   private failed = false;
   private finish: (code: number) => void = () => undefined;
 
@@ -477,6 +478,9 @@ class PushListener {
   }
 
   private async show(sessionId: string) {
+    // A push may come twice (docs/protocol.md 5.3: at device:auth and as it is sent): once is shown.
+    if (this.seen.has(sessionId)) return;
+    this.seen.add(sessionId);
     let request: PushRequest;
     try {
       request = await this.connection!.open(sessionId);

@@ -85,11 +85,16 @@ export function usePushDevice(walletKey: WalletKey | null): PushDeviceState {
       setStatus("unpaired");
       return;
     }
+    const seen = new Set<string>();
     const connection: DeviceConnection = connectDevice({
       endpoint: window.location.origin,
       key: walletKey,
       deviceId,
       onRequest: ({ sessionId }) => {
+        // A push may come twice (docs/protocol.md 5.3: at device:auth and as it is sent): once is shown.
+        if (seen.has(sessionId)) return;
+        if (seen.size >= 100) seen.clear();
+        seen.add(sessionId);
         // On screen = opened: the page hears `fetched`, and the context says whether the IPs match.
         connection.open(sessionId).then(
           (request) => {
