@@ -15,6 +15,7 @@ export const ATTESTOR_API_PATHS = {
   channelAuth: "/api/attestor/channel-auth",
   requests: "/api/attestor/requests",
   adminRequests: "/api/attestor/admin/requests",
+  adminAttestors: "/api/attestor/admin/attestors",
 } as const;
 
 /** The issuer identifier (`iss`) of the demo attestor: its public page. */
@@ -120,6 +121,28 @@ export interface AdminRequestView extends CredentialRequestView {
   decidedBy: string | null;
   /** The issued credential's status-list state; null before issuance (or without a status entry). */
   credentialStatus: "valid" | "revoked" | "suspended" | null;
+}
+
+/** An attestor record's id in an admin route: 24 lowercase hex characters (server/claims/attestor-records.ts). */
+export const attestorIdSchema = z.string().regex(/^[a-f0-9]{24}$/);
+
+/** What the admin routes do to an attestor record. */
+export const ATTESTOR_RECORD_ACTIONS = ["trust", "distrust", "rotate-key"] as const;
+export type AttestorRecordAction = (typeof ATTESTOR_RECORD_ACTIONS)[number];
+
+/** An attestor record as an admin sees it (GET /api/attestor/admin/attestors); no private key ever. */
+export interface AdminAttestorView {
+  id: string;
+  name: string;
+  issuer: string;
+  kid: string;
+  publicJwk: { kty: "EC"; crv: "secp256k1"; x: string; y: string };
+  trusted: boolean;
+  /** Its private key is kept here (DATA_DIR), so its key can be rotated here; else an outside attestor. */
+  hosted: boolean;
+  previousKids: string[];
+  createdAt: string;
+  keyRotatedAt: string | null;
 }
 
 /** `data` of a `credential` event on the wallet's channel. */

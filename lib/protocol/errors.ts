@@ -48,6 +48,7 @@ export const ERROR_STATUS = {
   // Attestor (section 6)
   claim_refused: 403,
   request_decided: 409,
+  attestor_not_hosted: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -104,6 +105,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   too_many_devices: "This account already has as many paired devices as it may have.",
   claim_refused: "The attestor does not grant a claim asked for.",
   request_decided: "This credential request was already decided.",
+  attestor_not_hosted: "This attestor is not hosted here: its key is rotated by its owner.",
 };
 
 export function protocolError(code: ErrorCode, message = ERROR_MESSAGES[code]): ProtocolError {

@@ -16,6 +16,7 @@ import { allowAnyOrigin, allowOrigins } from "../cors";
 import { requireAccessToken } from "../require-access-token";
 import { requireAdmin } from "../require-admin";
 import { errorBody, sendError } from "../respond";
+import { createAttestorRecordRoutes } from "./attestor-records";
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
@@ -23,7 +24,10 @@ function sendFailure(c: Context, failure: { code: ErrorCode; message?: string })
   return c.json(errorBody(failure.code, failure.message), ERROR_STATUS[failure.code] as ContentfulStatusCode, NO_STORE);
 }
 
-export function createAttestorRoutes(ctx: Pick<AppContext, "config" | "signingKey">, attestor: AttestorService) {
+export function createAttestorRoutes(
+  ctx: Pick<AppContext, "config" | "signingKey" | "db" | "log">,
+  attestor: AttestorService,
+) {
   const routes = new Hono<ApiEnv>();
   const walletFacing = allowAnyOrigin();
   for (const path of ["/", "/challenges", "/channel-auth", "/requests"]) routes.use(path, walletFacing);
@@ -67,5 +71,6 @@ export function createAttestorRoutes(ctx: Pick<AppContext, "config" | "signingKe
       return c.json({ request: result.request }, 200, NO_STORE);
     });
   }
+  routes.route("/admin/attestors", createAttestorRecordRoutes(ctx));
   return routes;
 }
