@@ -107,6 +107,17 @@ async function hostedAttestor(flow: FlowRun): Promise<void> {
   flow.vars.set("revokedHolderKey", key.privateKey);
 }
 
+/** An outside attestor (known by its public key only, not trusted) of issuer `https://bank.example`: `<outsideAttestorId>`. */
+async function outsideAttestor(flow: FlowRun): Promise<void> {
+  const { d: _private, ...publicJwk } = generatePrivateJwk();
+  const attestor = await createAttestor(flow.app.ctx.db, flow.app.dataDir, {
+    name: "Outside bank",
+    issuer: "https://bank.example",
+    publicJwk,
+  });
+  flow.vars.set("outsideAttestorId", attestor.id);
+}
+
 /** The holder of the hosted attestor's revoked credential signs the last request and presents it. */
 async function signWithRevokedCredential(flow: FlowRun): Promise<void> {
   await hostedAttestor(flow);
@@ -291,6 +302,7 @@ const FIXTURES = new Map<string, Fixture>([
   ["deviceSigns", signAsDevice],
   ["deviceApproves", approveAsDevice],
   ["hostedAttestor", hostedAttestor],
+  ["outsideAttestor", outsideAttestor],
   ["walletSignsWithRevokedCredential", signWithRevokedCredential],
   ["signedIn", signIn({ accessToken: "userAccessToken", userId: "userId", address: "userAddress" })],
   ["secondUserSignedIn", signIn({ accessToken: "bobAccessToken", userId: "bobUserId", address: "bobAddress" })],
