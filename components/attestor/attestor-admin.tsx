@@ -7,24 +7,10 @@ import { Button, ButtonLink } from "../ui/button";
 import { Card } from "../ui/card";
 import { Notice } from "../ui/notice";
 import { Spinner } from "../ui/spinner";
+import { SESSION_ENDED, adminCall as call } from "./admin-api";
+import { AttestorRecordsAdmin } from "./attestor-records-admin";
 
 type Action = "approve" | "refuse" | "revoke";
-
-const ERRORS: Record<string, string> = {
-  forbidden: "This account is not an admin (ADMIN_ADDRESSES).",
-  invalid_token: "Your session has ended. Sign in again.",
-  request_decided: "Someone decided this request already.",
-};
-
-async function call<T>(token: string, path: string, method: "GET" | "POST" = "GET"): Promise<T> {
-  const response = await fetch(path, { method, headers: { authorization: `Bearer ${token}` } });
-  const body = (await response.json().catch(() => null)) as (T & { error?: { code: string; message: string } }) | null;
-  if (!response.ok) {
-    const code = body?.error?.code ?? "http_error";
-    throw new Error(ERRORS[code] ?? body?.error?.message ?? `The server answered ${response.status}.`);
-  }
-  return body as T;
-}
 
 function RequestRow({ request, busy, onAct }: { request: AdminRequestView; busy: boolean; onAct(a: Action): void }) {
   return (
@@ -73,7 +59,7 @@ export function AttestorAdmin() {
 
   const token = useCallback(async () => {
     const value = await store.getState().getAccessToken();
-    if (value === null) throw new Error(ERRORS.invalid_token);
+    if (value === null) throw new Error(SESSION_ENDED);
     return value;
   }, [store]);
 
@@ -157,6 +143,7 @@ export function AttestorAdmin() {
           )}
         </Card>
       )}
+      {status === "signed-in" && <AttestorRecordsAdmin token={token} />}
     </div>
   );
 }

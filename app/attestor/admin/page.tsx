@@ -3,7 +3,7 @@ import { AttestorAdmin } from "../../../components/attestor/attestor-admin";
 
 export const metadata: Metadata = {
   title: "Attestor admin · Wallet Login",
-  description: "Approve, refuse and revoke the demo attestor's credentials.",
+  description: "Approve, refuse and revoke the demo attestor's credentials; trust, distrust and rotate attestors.",
 };
 
 export default function AttestorAdminPage() {

@@ -1,0 +1,140 @@
+"use client";
+
+import { useCallback, useEffect, useState } from "react";
+import { ATTESTOR_API_PATHS, type AdminAttestorView, type AttestorRecordAction } from "../../lib/protocol/attestor";
+import { Button } from "../ui/button";
+import { Card } from "../ui/card";
+import { Notice } from "../ui/notice";
+import { Spinner } from "../ui/spinner";
+import { adminCall } from "./admin-api";
+
+function AttestorRow({
+  attestor,
+  busy,
+  onAct,
+}: {
+  attestor: AdminAttestorView;
+  busy: boolean;
+  onAct(action: AttestorRecordAction): void;
+}) {
+  return (
+    <li className="stack" style={{ gap: "0.3rem" }} data-testid="attestor-record">
+      <p style={{ margin: 0 }}>
+        <strong>{attestor.name}</strong> · {attestor.trusted ? "trusted" : "not trusted"} ·{" "}
+        {attestor.hosted ? "hosted here" : "outside"}
+      </p>
+      <p className="small muted address" style={{ margin: 0 }}>
+        {attestor.issuer} · key {attestor.kid}
+        {attestor.previousKids.length > 0 ? ` (${attestor.previousKids.length} previous)` : ""} · since{" "}
+        {new Date(attestor.createdAt).toLocaleDateString()}
+      </p>
+      <div className="row">
+        {attestor.trusted ? (
+          <Button
+            size="small"
+            variant="danger"
+            disabled={busy}
+            aria-label={`Distrust ${attestor.name}`}
+            onClick={() => onAct("distrust")}
+          >
+            Distrust
+          </Button>
+        ) : (
+          <Button size="small" disabled={busy} aria-label={`Trust ${attestor.name}`} onClick={() => onAct("trust")}>
+            Trust
+          </Button>
+        )}
+        {attestor.hosted && (
+          <Button
+            size="small"
+            variant="secondary"
+            disabled={busy}
+            aria-label={`Rotate key of ${attestor.name}`}
+            onClick={() => onAct("rotate-key")}
+          >
+            Rotate key
+          </Button>
+        )}
+        {busy && <Spinner />}
+      </div>
+    </li>
+  );
+}
+
+/** The attestor records section of /attestor/admin: trust, distrust, rotate a hosted attestor's key. */
+export function AttestorRecordsAdmin({ token }: { token(): Promise<string> }) {
+  const [attestors, setAttestors] = useState<AdminAttestorView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busyId, setBusyId] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const list = await adminCall<{ attestors: AdminAttestorView[] }>(
+        await token(),
+        ATTESTOR_API_PATHS.adminAttestors,
+      );
+      setAttestors(list.attestors);
+      setError(null);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : "The attestors could not be loaded.");
+    }
+  }, [token]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  async function act(attestor: AdminAttestorView, action: AttestorRecordAction) {
+    setBusyId(attestor.id);
+    try {
+      const answer = await adminCall<{ attestor: AdminAttestorView }>(
+        await token(),
+        `${ATTESTOR_API_PATHS.adminAttestors}/${encodeURIComponent(attestor.id)}/${action}`,
+        "POST",
+      );
+      setAttestors((list) => list?.map((item) => (item.id === attestor.id ? answer.attestor : item)) ?? null);
+      setError(null);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : "That did not work.");
+    } finally {
+      setBusyId(null);
+    }
+  }
+
+  return (
+    <Card title="Attestors" titleId="attestors-heading">
+      <p className="small muted">
+        Logins accept credentials of trusted attestors only; a change holds on every node within seconds.
+      </p>
+      {error && (
+        <Notice tone="error" role="alert">
+          <p>{error}</p>
+        </Notice>
+      )}
+      {attestors === null ? (
+        !error && (
+          <p className="row muted" role="status">
+            <Spinner /> Loading…
+          </p>
+        )
+      ) : attestors.length === 0 ? (
+        <p className="muted">No attestor records.</p>
+      ) : (
+        <ul
+          className="stack"
+          style={{ listStyle: "none", padding: 0, gap: "1rem" }}
+          aria-labelledby="attestors-heading"
+        >
+          {attestors.map((attestor) => (
+            <AttestorRow
+              key={attestor.id}
+              attestor={attestor}
+              busy={busyId === attestor.id}
+              onAct={(action) => void act(attestor, action)}
+            />
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}
