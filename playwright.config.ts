@@ -100,6 +100,8 @@ export default defineConfig({
       LOGIN_TTL_SECONDS: process.env.E2E_LOGIN_TTL_SECONDS ?? "120",
       TRUSTED_ATTESTORS: JSON.stringify({ [process.env.E2E_ATTESTOR_ISS]: attestorPublicJwk }),
       ADMIN_ADDRESSES: new Wallet(process.env.E2E_ADMIN_KEY).address,
+      // A revoke on /attestor/admin holds for the next login (e2e/attestor.spec.ts).
+      STATUS_LIST_TTL_SECONDS: "1",
     }),
     appServer(process.env.E2E_SHORT_TTL_URL, process.env.E2E_SHORT_TTL_DATA_DIR, {
       LOGIN_TTL_SECONDS: process.env.E2E_SHORT_TTL_SECONDS,
