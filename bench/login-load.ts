@@ -76,6 +76,8 @@ export interface LoginLoadResult {
   httpRetries: number;
   /** CPU this process used over the window, as a share of one core. */
   generatorCpuCores: number;
+  /** This process's own event-loop delay p99 over the window (ms): time it adds to what it measures. */
+  generatorLoopDelayP99Ms: number;
 }
 
 export interface LatencySummary {
@@ -426,6 +428,7 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
     httpRetries,
     connectionsOpenedInWindow: connectionsOpenedAt.filter(inWindow).length,
     generatorCpuCores: measured.cpuCores(),
+    generatorLoopDelayP99Ms: measured.loopDelayP99Ms(),
   };
 }
 

@@ -138,7 +138,7 @@ function toNotes(outcomes: TopologyOutcome[]): string[] {
     const errors =
       l.errorCount + (h?.errorCount ?? 0) > 0 ? `; errors ${JSON.stringify({ ...l.errors, ...h?.errors })}` : "";
     const half = h
-      ? `; open loop at ${fmt(o.halfLoad?.ratePerSec ?? 0)}/s: ${fmt(h.loginsPerSec)}/s completed, wallet POST -> browser p50 ${fmt(h.postToBrowser.p50, 1)} ms, p90 ${fmt(h.postToBrowser.p90, 1)} ms`
+      ? `; open loop at ${fmt(o.halfLoad?.ratePerSec ?? 0)}/s: ${fmt(h.loginsPerSec)}/s completed, wallet POST -> browser p50 ${fmt(h.postToBrowser.p50, 1)} ms, p90 ${fmt(h.postToBrowser.p90, 1)} ms, the generator's own event-loop delay p99 ${fmt(h.generatorLoopDelayP99Ms, 1)} ms`
       : "";
     return (
       `production ${o.label}: ${fmt(l.logins)} logins in ${l.durationMs / 1000} s; cores used: nodes ${o.cpuCores.nodes}, ` +
