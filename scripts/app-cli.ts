@@ -8,8 +8,6 @@
  *
  * A generated private key is printed once and never stored; it is the app's only key.
  */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { APP_NAME_MAX_LENGTH } from "../lib/protocol/data";
 import { createAppBodySchema } from "../lib/protocol/data-schemas";
 import { loadConfig } from "../server/config";
@@ -18,7 +16,9 @@ import type { Db } from "../server/db/client";
 import { migrateDatabase } from "../server/db/migrate";
 import { createApp, listAllApps, normaliseAddress, setAppActive, toAppSummary } from "../server/data/apps";
 import { APP_CACHE_MS } from "../server/data/app-directory";
-import { UsageError, parseCommandLine, usageFailure } from "./cli-args";
+import { UsageError, parseCommandLine, processIo, usageFailure } from "./cli-args";
+import type { CliIo } from "./cli-args";
+import { isMainModule } from "./main-module";
 import type { CliValues } from "./cli-args";
 
 const USAGE = `Usage: npm run app -- <command> [options]
@@ -42,12 +42,6 @@ Options:
 
 The database is the server's: DATABASE_URL, else <DATA_DIR or .data>/app.db.
 Exit codes: 0 done, 1 failed, 2 usage.`;
-
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
 
 const OPTIONS = {
   name: { type: "string" },
@@ -227,11 +221,4 @@ async function list(db: Db, isJson: boolean, io: CliIo): Promise<number> {
   return 0;
 }
 
-const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isMain) {
-  process.exitCode = await runAppCli(process.argv.slice(2), {
-    env: process.env,
-    out: (line) => console.log(line),
-    err: (line) => console.error(line),
-  });
-}
+if (isMainModule(import.meta.url)) process.exitCode = await runAppCli(process.argv.slice(2), processIo);

@@ -4,8 +4,6 @@
  * server does). A hosted attestor's private key goes to DATA_DIR/keys/attestors/<id>.json,
  * so run it with the server's DATA_DIR. Records: server/claims/attestor-records.ts.
  */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadConfig } from "../server/config";
 import { createDb } from "../server/db/client";
 import type { Db } from "../server/db/client";
@@ -24,7 +22,9 @@ import {
   type CredentialStatus,
 } from "../server/claims/attestor-records";
 import { ATTESTOR_CACHE_MS } from "../server/claims/attestor-directory";
-import { UsageError, parseCommandLine, usageFailure } from "./cli-args";
+import { UsageError, parseCommandLine, processIo, usageFailure } from "./cli-args";
+import type { CliIo } from "./cli-args";
+import { isMainModule } from "./main-module";
 
 const USAGE = `Usage: npm run attestor -- <command> [options]
 
@@ -58,12 +58,6 @@ Options:
 TRUSTED_ATTESTORS (configuration) stays trusted whatever these records say.
 The database is the server's: DATABASE_URL, else <DATA_DIR or .data>/app.db.
 Exit codes: 0 done, 1 failed, 2 usage.`;
-
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
 
 const OPTIONS = {
   name: { type: "string" },
@@ -246,7 +240,4 @@ function failed(io: CliIo, error: unknown): number {
   return 1;
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const io: CliIo = { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) };
-  process.exitCode = await runAttestorCli(process.argv.slice(2), io);
-}
+if (isMainModule(import.meta.url)) process.exitCode = await runAttestorCli(process.argv.slice(2), processIo);

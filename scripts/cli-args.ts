@@ -70,3 +70,17 @@ export function usageFailure(spec: Pick<CliSpec<OptionsConfig>, "usage" | "err">
   spec.err(`${message}\n\n${spec.usage}`);
   return EXIT_USAGE;
 }
+
+/** Where a CLI reads its environment and writes its lines (tests pass their own). */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** The process's own environment, stdout and stderr. */
+export const processIo: CliIo = {
+  env: process.env,
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
