@@ -17,7 +17,7 @@ import { createLoginService } from "./login/login-service";
 import { createExpiryTimers } from "./login/expiry-timers";
 import { createSocketServer } from "./realtime/socket-server";
 import { registerLoginHandlers } from "./realtime/login-handlers";
-import { emitPushClosed, registerPushHandlers } from "./realtime/push-handlers";
+import { closeForgottenPushes, emitPushClosed, registerPushHandlers } from "./realtime/push-handlers";
 import { registerChannelHandlers } from "./realtime/channel-handlers";
 import { emitLoginState, emitPresenceNotice } from "./realtime/emit";
 import { createChannelService } from "./channels/channel-service";
@@ -224,6 +224,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
           .endIfForgotten(room.slice(prefix.length))
           .catch((err: unknown) => log.debug({ err }, "ending a forgotten login failed"));
       }
+      closeForgottenPushes(io, login).catch((err: unknown) => log.debug({ err }, "closing forgotten pushes failed"));
     });
 
     const ctx: AppContext = {

@@ -486,6 +486,14 @@ export function createLoginService(deps: LoginServiceDeps) {
 
     /** The store was reset: a session it forgot, or issued before the reset, ends at its browser. */
     endIfForgotten,
+
+    /**
+     * True when the store has no record of the session. One issued before the stores' epoch is
+     * ended by the read (`store_reset`), which tells its browser and devices itself.
+     */
+    async isForgotten(sessionId: string): Promise<boolean> {
+      return (await load(sessionId)) === null;
+    },
   };
 
   async function denyAs(

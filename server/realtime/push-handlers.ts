@@ -8,6 +8,12 @@
  *   every node) and `push-addr:<address>` (`push:closed` for its address).
  * - A device that authenticates while its address's latest push is still open gets that push
  *   at once (the latest push per address is in the key-value store, so on any node).
+ * - A push reaches a device socket at most once: the socket joins `pushed:<sessionId>` as the
+ *   push is sent to it (by either path; the room is local to the socket's node, where each
+ *   delivery is decided), and the broadcast skips that room, the late path checks it. It leaves
+ *   the room when the push closes; the rooms kept per socket are bounded.
+ * - When the store comes back without its records, a device socket holding a push the store
+ *   forgot is told `push:closed` `expired` (`store_reset`), as the push's page is.
  */
 import {
   CHALLENGE_TTL_MS,
@@ -53,6 +59,9 @@ const deviceIpRoom = (deviceId: string, ip: string) => `device-ip:${deviceId}:${
 export const pushAddressRoom = (address: string) => `push-addr:${address.toLowerCase()}`;
 const latestPushKey = (address: string) => `push-latest:${address.toLowerCase()}`;
 const deviceChallengeKey = (id: string) => `device-challenge:${id}`;
+const pushedRoom = (sessionId: string) => `pushed:${sessionId}`;
+/** Open pushes remembered per socket: the per-address caps keep far fewer open at once. */
+const MAX_TRACKED_PUSHES = 16;
 const TEN_MINUTES_MS = 600_000;
 const HOUR_MS = 3_600_000;
 
@@ -64,6 +73,54 @@ export function emitPushClosed(io: AppSocketServer, session: LoginSessionRecord)
     state: session.state,
     ...(session.reason ? { reason: session.reason } : {}),
   });
+}
+
+/**
+ * Marks each push as it is sent to this device socket (its `pushed:` room, which delivery skips)
+ * and unmarks it when it closes. The outgoing listener runs synchronously for direct emits and
+ * for broadcasts alike, on the socket's node, so whichever delivery comes second sees the mark.
+ */
+function trackPushes(socket: AppSocket) {
+  if (socket.data.pushes) return;
+  const pushes: string[] = [];
+  socket.data.pushes = pushes;
+  socket.onAnyOutgoing((event: unknown, payload: unknown) => {
+    const sessionId = (payload as { sessionId?: unknown } | null)?.sessionId;
+    if (typeof sessionId !== "string") return;
+    if (event === "push:request") {
+      if (pushes.includes(sessionId)) return;
+      pushes.push(sessionId);
+      void socket.join(pushedRoom(sessionId));
+      const oldest = pushes.length > MAX_TRACKED_PUSHES ? pushes.shift() : undefined;
+      if (oldest !== undefined) void socket.leave(pushedRoom(oldest));
+    } else if (event === "push:closed") {
+      const at = pushes.indexOf(sessionId);
+      if (at < 0) return;
+      pushes.splice(at, 1);
+      void socket.leave(pushedRoom(sessionId));
+    }
+  });
+}
+
+/**
+ * The store came back without its records (stores.onReset): each device socket on this node that
+ * holds an open push the store forgot hears `push:closed` `expired` (`store_reset`) at once;
+ * nothing else would tell it, as the forgotten session no longer names its address.
+ */
+export async function closeForgottenPushes(io: AppSocketServer, login: Pick<AppContext["login"], "isForgotten">) {
+  const forgotten = new Map<string, Promise<boolean>>();
+  for (const socket of io.of("/").sockets.values()) {
+    for (const sessionId of [...(socket.data.pushes ?? [])]) {
+      let isForgotten = forgotten.get(sessionId);
+      if (!isForgotten) {
+        isForgotten = login.isForgotten(sessionId);
+        forgotten.set(sessionId, isForgotten);
+      }
+      if ((await isForgotten) && socket.connected && socket.data.pushes?.includes(sessionId)) {
+        socket.emit("push:closed", { sessionId, state: "expired", reason: "store_reset" });
+      }
+    }
+  }
 }
 
 export function toPushRequest(
@@ -111,24 +168,29 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
     const request = toPushRequest(ctx, session, null);
     const elsewhere = { sessionId: session.id, request };
     const sameIp = { sessionId: session.id, request: { ...request, context: { ...request.context, ipMatches: true } } };
+    // A socket that already got it (deliverPending, as it authenticated) is skipped.
+    const pushed = pushedRoom(session.id);
     for (const device of targets) {
       // The sockets of one device may sit on several nodes and networks: those in the room of
       // the page's IP get ipMatches true, the others false.
       if (!ip) {
-        io.to(deviceRoom(device.id)).emit("push:request", elsewhere);
+        io.to(deviceRoom(device.id)).except(pushed).emit("push:request", elsewhere);
         continue;
       }
-      io.to(deviceIpRoom(device.id, ip)).emit("push:request", sameIp);
-      io.to(deviceRoom(device.id)).except(deviceIpRoom(device.id, ip)).emit("push:request", elsewhere);
+      io.to(deviceIpRoom(device.id, ip)).except(pushed).emit("push:request", sameIp);
+      io.to(deviceRoom(device.id))
+        .except([deviceIpRoom(device.id, ip), pushed])
+        .emit("push:request", elsewhere);
     }
   }
 
   /** The address's latest push, if still open, to a device socket that has just authenticated. */
-  async function deliverPending(socket: { data: { ip: string }; emit: AppSocket["emit"] }, device: DeviceRecord) {
+  async function deliverPending(socket: AppSocket, device: DeviceRecord) {
     if (device.mutedUntil && device.mutedUntil.getTime() > Date.now()) return;
     const latest = await stores.keyValues.get(latestPushKey(device.address));
     const session = latest ? await login.readOpenPush(latest, device.address) : null;
-    if (session) {
+    // No await from this check to the emit: the broadcast of deliver cannot slip in between.
+    if (session && !socket.rooms.has(pushedRoom(session.id))) {
       socket.emit("push:request", { sessionId: session.id, request: toPushRequest(ctx, session, socket.data.ip) });
     }
   }
@@ -246,6 +308,7 @@ export function registerPushHandlers(ctx: PushHandlerDeps) {
           if (!recovered || recovered !== device.address) return ack(fail("invalid_signature"));
           await touchDevice(db, device.id);
           socket.data.device = { id: device.id, address: device.address, userId: device.userId };
+          trackPushes(socket);
           await socket.join([
             deviceRoom(device.id),
             deviceIpRoom(device.id, socket.data.ip),

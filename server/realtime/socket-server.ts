@@ -24,6 +24,8 @@ export interface SocketData {
   device?: { id: string; address: string; userId: string };
   /** The device challenge this socket was given (device:challenge), until used. */
   deviceChallenge?: string;
+  /** A device socket's pushes sent and not yet closed, oldest first (push-handlers.ts, trackPushes). */
+  pushes?: string[];
 }
 
 export type AppSocketServer = Server<

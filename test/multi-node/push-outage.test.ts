@@ -8,7 +8,9 @@
  *   (503 + Retry-After or the ack), never 500, never a hang.
  * - After it is back: nothing from before is accepted again (a pairing challenge, a device
  *   challenge, a signed approval of a push started before the outage), the page following that
- *   push is told it ended (`store_reset`), and pairing, device auth and a whole push login work.
+ *   push and the phone it was pushed to (on the other node) are told it ended (`expired`,
+ *   `store_reset`: `login:state` and `push:closed`), and pairing, device auth and a whole push
+ *   login work.
  *
  * Requires PostgreSQL and redis-server: skipped with a printed reason locally when either is
  * missing, a failure in CI. The shared Redis is not used by the nodes.
@@ -161,6 +163,9 @@ describe.skipIf(!hasServices)("push login while Redis is down and after it is ba
     // The page that was waiting on the push hears that it is gone.
     const ended = await before.states.waitFor((e) => e.sessionId === before.session.sessionId);
     expect(ended).toMatchObject({ state: "expired", reason: "store_reset" });
+    // So does the phone on node B that holds it, without answering first.
+    const closed = await phone.closed.waitFor((e) => e.sessionId === before.session.sessionId);
+    expect(closed).toEqual({ sessionId: before.session.sessionId, state: "expired", reason: "store_reset" });
     // The approval signed before the outage is not accepted; nor are the challenges.
     const replay = await emitAck(phone.socket, "push:approve", signedApproval);
     expect(replay).toMatchObject({ ok: false, error: { code: "session_not_found" } });
