@@ -29,6 +29,7 @@ import {
   connectDevice,
   createWalletKey,
   denyLogin,
+  describePushClosed,
   fetchLoginRequest,
   importWalletKey,
   pairDevice,
@@ -478,7 +479,7 @@ class PushListener {
   }
 
   private async show(sessionId: string) {
-    // A push may come twice (docs/protocol.md 5.3: at device:auth and as it is sent): once is shown.
+    // Each socket gets a push once, a new socket after a reconnect gets it again: once is shown.
     if (this.seen.has(sessionId)) return;
     this.seen.add(sessionId);
     let request: PushRequest;
@@ -538,7 +539,9 @@ class PushListener {
   private closed(event: PushClosedEvent) {
     if (this.answering.has(event.sessionId) || this.current?.sessionId !== event.sessionId) return;
     this.current = null;
-    console.log(`The request ended before an answer: ${event.state}${event.reason ? ` (${event.reason})` : ""}.`);
+    console.log(
+      `The request ended before an answer (${event.state}${event.reason ? `, ${event.reason}` : ""}). ${describePushClosed(event)}`,
+    );
     if (this.once) this.finish(1);
   }
 

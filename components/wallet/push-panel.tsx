@@ -17,6 +17,7 @@
 import { useId, useState } from "react";
 import type { FormEvent } from "react";
 import type { WalletKey } from "../../lib/wallet/index";
+import { describePushClosed } from "../../lib/wallet/push-closed";
 import { Button } from "../ui/button";
 import { DateTime } from "../ui/date-time";
 import { Notice } from "../ui/notice";
@@ -191,13 +192,6 @@ function IncomingRequest({
   );
 }
 
-const CLOSED_TEXT = new Map<string, string>([
-  ["cancelled", "The sign-in page cancelled this request."],
-  ["expired", "The request expired before an answer."],
-  ["suspended", "A newer sign-in request replaced this one."],
-  ["denied", "The request was denied."],
-]);
-
 function PushResult({ outcome, onDismiss }: { outcome: PushOutcome; onDismiss(): void }) {
   let title: string;
   let text: string;
@@ -217,7 +211,7 @@ function PushResult({ outcome, onDismiss }: { outcome: PushOutcome; onDismiss():
       break;
     case "closed":
       title = "Request ended";
-      text = CLOSED_TEXT.get(outcome.state) ?? `The request ended (${outcome.state}).`;
+      text = describePushClosed(outcome);
       break;
     case "error":
       title = outcome.error.title;

@@ -91,7 +91,7 @@ export function usePushDevice(walletKey: WalletKey | null): PushDeviceState {
       key: walletKey,
       deviceId,
       onRequest: ({ sessionId }) => {
-        // A push may come twice (docs/protocol.md 5.3: at device:auth and as it is sent): once is shown.
+        // Each socket gets a push once, a new socket after a reconnect gets it again: once is shown.
         if (seen.has(sessionId)) return;
         if (seen.size >= 100) seen.clear();
         seen.add(sessionId);

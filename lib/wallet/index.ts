@@ -15,6 +15,7 @@ export { presentRequiredClaims } from "./wallet-claims";
 export type { PresentClaimsInput } from "./wallet-claims";
 export { checkPushRequest, createPushApproval, signDeviceChallenge, signPairingChallenge } from "./push";
 export { connectDevice, domainOf, pairDevice } from "./push-device";
+export { describePushClosed } from "./push-closed";
 export type { ConnectDeviceOptions, DeviceConnection, DeviceStatus, PairDeviceInput } from "./push-device";
 export { fetchAttestorMetadata, requestCredential, DEFAULT_DELIVERY_TIMEOUT_MS } from "./attestor-client";
 export type { ReceivedCredential, RequestCredentialInput } from "./attestor-client";

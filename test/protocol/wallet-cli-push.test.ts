@@ -1,7 +1,8 @@
 /**
  * `npm run wallet -- pair` and `listen` as a person runs them, each a real child process against a
  * real server: pairing saves the device, listen prints a push with its context and takes the
- * typed number from stdin, and the non-interactive --number / --not-me answers.
+ * typed number from stdin, the non-interactive --number / --not-me answers, and a request the
+ * server lost (`push:closed` `store_reset`) told in words.
  */
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
@@ -11,6 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedeemResponse } from "../../lib/protocol/login";
 import { createWalletKey } from "../../lib/wallet";
+import { closeForgottenPushes } from "../../server/realtime/push-handlers";
 import { startTestApp, type TestApp } from "../support/start-test-app";
 import { WAIT_MS, connectSocket, emitAck, postJson, startLogin, StateRecorder } from "./helpers";
 
@@ -153,6 +155,20 @@ describe("wallet CLI push login", () => {
     expect(listener.output().stderr).toContain("Error (wrong_match_code)");
     const denied = await browser.states.waitForState(browser.session.sessionId, "denied");
     expect(denied.reason).toBe("wrong_match_code");
+  }, 120_000);
+
+  it("tells the person when the server lost the request it shows (Redis back empty) and exits 1 with --once", async () => {
+    const key = await pairedKey("Reset phone");
+    const listener = listen("--key", key.privateKey, "--once");
+    await listener.waitForOutput("Listening for sign-in requests");
+    const browser = await pushTo(key.address);
+    await listener.waitForOutput("Type the number");
+    // What the server does when the store comes back without its records (stores.onReset).
+    await closeForgottenPushes(app.ctx.io, { isForgotten: async (id) => id === browser.session.sessionId });
+    expect(await listener.exited).toBe(1);
+    expect(listener.output().stdout).toContain(
+      "The request ended before an answer (expired, store_reset). The server lost this request",
+    );
   }, 120_000);
 
   it("refuses to listen for a key that is not paired here, and a malformed --number", async () => {
