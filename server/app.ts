@@ -39,6 +39,7 @@ import { countChannelDeliveries } from "./metrics/socket-deliveries";
 import { createRequestIds } from "./http/request-id";
 import { PROBE_TIMEOUT_MS, createAvailability } from "./availability";
 import { createDatabaseProbe } from "./db/probe";
+import { withDatabaseDeadline } from "./db/deadline";
 import { loginRoom } from "./realtime/emit";
 import { createAttestorService } from "./attestor/attestor-service";
 import { ensureDemoAttestor, readDemoAttestorKey } from "./attestor/demo-attestor";
@@ -96,9 +97,17 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     availability.addProbe({ dependency: "database", check: () => databaseProbe.check() });
     // Opened now, so the first GET /api/ready does not pay for the connection.
     await databaseProbe.check().catch(() => {});
+    // Everything below uses this client: on PostgreSQL a database that stops answering fails fast.
+    const db =
+      database.provider === "sqlite"
+        ? database.prisma
+        : withDatabaseDeadline(database.prisma, {
+            isDown: () => availability.isDown("database"),
+            probe: () => availability.probe("database"),
+          });
     const loginWrites = createLoginWrites({
       url: config.databaseUrl,
-      prisma: database.prisma,
+      prisma: db,
       inThread: !config.sqliteWriterThread,
       onCheckpointerFailure: (err) => log.error({ err }, "WAL checkpointer failed; SQLite checkpoints on commit again"),
       onWriterFailure: (err) => log.error({ err }, "SQLite writer thread failed; login writes run on the main thread"),
@@ -129,14 +138,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     });
     // A trusted Attestor record hosted here: logins trust it through the attestor directory.
     const demoAttestor = config.demoAttestor
-      ? await ensureDemoAttestor({ db: database.prisma, dataDir: config.dataDir, publicUrl: config.publicUrl })
+      ? await ensureDemoAttestor({ db, dataDir: config.dataDir, publicUrl: config.publicUrl })
       : undefined;
     if (config.claims.devAttestor && config.env === "production") {
       log.warn("DEV_ATTESTOR is on in production: anyone with the data folder's dev key can attest any claim");
     }
     log.info({ attestors: [...attestors.keys()] }, "verifiable claims: configured attestors (and trusted records)");
     const attestorDirectory = createAttestorDirectory({
-      db: database.prisma,
+      db,
       configured: attestors,
       publicUrl: config.publicUrl,
     });
@@ -230,7 +239,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const ctx: AppContext = {
       config,
       log,
-      db: database.prisma,
+      db,
       loginWrites,
       stores,
       verifier,
@@ -247,9 +256,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       ctx.attestor = createAttestorService({
         ...ctx,
         iss: demoAttestor.issuer,
-        readKey: () => readDemoAttestorKey(database.prisma, config.dataDir, demoAttestor.id),
+        readKey: () => readDemoAttestorKey(db, config.dataDir, demoAttestor.id),
         allocateStatus: ({ attestorId, address, vct, expiresAt }) =>
-          allocateStatusIndex(database.prisma, {
+          allocateStatusIndex(db, {
             attestorId,
             publicUrl: config.publicUrl,
             holderAddress: address,
@@ -257,7 +266,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
             expiresAt,
           }),
         setCredentialStatus: async (credentialId, status) => {
-          await setCredentialStatus(database.prisma, credentialId, status);
+          await setCredentialStatus(db, credentialId, status);
         },
       });
     }

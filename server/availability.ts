@@ -107,6 +107,8 @@ export interface Availability {
   readonly isDraining: boolean;
   /** Whether `dependency` is in an outage now (reported down, not yet probed back). */
   isDown(dependency: Dependency): boolean;
+  /** Probes `dependency` now (PROBE_TIMEOUT_MS; callers at once share one probe): whether it answered. */
+  probe(dependency: Dependency): Promise<boolean>;
   close(): void;
 }
 
@@ -145,15 +147,23 @@ export function createAvailability(options: {
     log.info({ event: "dependency_up", dependency }, `${dependency} is back`);
   };
 
-  const probeOnce = async (probe: Probe): Promise<boolean> => {
-    try {
-      await withTimeout(probe.check(), PROBE_TIMEOUT_MS);
-      markUp(probe.dependency);
-      return true;
-    } catch (err) {
-      reportDown(probe.dependency, err);
-      return false;
-    }
+  const inFlight = new Map<Probe, Promise<boolean>>();
+  const probeOnce = (probe: Probe): Promise<boolean> => {
+    let running = inFlight.get(probe);
+    if (running) return running;
+    running = withTimeout(probe.check(), PROBE_TIMEOUT_MS).then(
+      () => {
+        markUp(probe.dependency);
+        return true;
+      },
+      (err: unknown) => {
+        reportDown(probe.dependency, err);
+        return false;
+      },
+    );
+    const settled = running.finally(() => inFlight.delete(probe));
+    inFlight.set(probe, settled);
+    return settled;
   };
 
   function reportDown(dependency: Dependency, err: unknown) {
@@ -190,6 +200,10 @@ export function createAvailability(options: {
       return isDraining;
     },
     isDown: (dependency) => down.has(dependency),
+    async probe(dependency) {
+      const probe = probes.find((p) => p.dependency === dependency);
+      return probe ? probeOnce(probe) : true;
+    },
     close() {
       isClosed = true;
       for (const timer of down.values()) clearInterval(timer);

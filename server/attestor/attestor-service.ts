@@ -272,6 +272,9 @@ export function createAttestorService(deps: AttestorServiceDeps) {
       const existing = await requests.find(id);
       if (!existing) return fail("not_found");
       if (existing.status !== "pending") return fail("request_decided");
+      // The decision reaches the wallet through Redis (the Socket.IO adapter), which drops what it
+      // cannot send: without Redis, a request decided now would be issued and never delivered.
+      await deps.stores.ping();
       let values: Record<string, unknown> = {};
       if (decision === "approve") {
         const checked = await claimValues(existing);

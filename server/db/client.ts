@@ -22,6 +22,9 @@ const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 // has one). Prisma's default wait of 2 s turned a measured burst of 500 concurrent
 // logins on PostgreSQL into P2028 errors; a longer queue is the better failure.
 const TRANSACTION_OPTIONS = { maxWait: 10_000 };
+// As long as a transaction waits for a connection (above). Requests do not wait this long for an
+// unreachable database: they fail at once (./deadline.ts).
+const POSTGRES_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Connects through a driver adapter. Each generated client is imported only when
@@ -61,7 +64,12 @@ async function createPostgresClient(url: string): Promise<Db> {
     import("@prisma/adapter-pg"),
   ]);
   const { connectionString, schema } = parsePostgresUrl(url);
-  const adapter = new PrismaPg({ connectionString }, { schema });
+  // A connection that cannot be opened (or waited for) fails after this instead of TCP's minutes,
+  // so a pool does not stay full of dead attempts after an outage; keepAlive finds dropped links.
+  const adapter = new PrismaPg(
+    { connectionString, connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS, keepAlive: true },
+    { schema },
+  );
   // Same model, same generated API: only the provider differs.
   return new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }) as unknown as Db;
 }
