@@ -1,14 +1,15 @@
 "use client";
 
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect } from "react";
 import { ATTESTOR_API_PATHS, type AdminRequestView } from "../../lib/protocol/attestor";
 import { useSession, useSessionStore } from "../auth/use-session";
 import { Button, ButtonLink } from "../ui/button";
 import { Card } from "../ui/card";
 import { Notice } from "../ui/notice";
 import { Spinner } from "../ui/spinner";
-import { SESSION_ENDED, adminCall as call } from "./admin-api";
+import { SESSION_ENDED } from "./admin-api";
 import { AttestorRecordsAdmin } from "./attestor-records-admin";
+import { useAdminList } from "./use-admin-list";
 
 type Action = "approve" | "refuse" | "revoke";
 
@@ -49,9 +50,6 @@ function RequestRow({ request, busy, onAct }: { request: AdminRequestView; busy:
 export function AttestorAdmin() {
   const store = useSessionStore();
   const status = useSession((state) => state.status);
-  const [requests, setRequests] = useState<AdminRequestView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busyId, setBusyId] = useState<string | null>(null);
 
   useEffect(() => {
     void store.getState().ensureSession();
@@ -63,40 +61,21 @@ export function AttestorAdmin() {
     return value;
   }, [store]);
 
-  const load = useCallback(async () => {
-    try {
-      const list = await call<{ requests: AdminRequestView[] }>(await token(), ATTESTOR_API_PATHS.adminRequests);
-      setRequests(list.requests);
-      setError(null);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : "The requests could not be loaded.");
-    }
-  }, [token]);
-
-  useEffect(() => {
-    if (status !== "signed-in") return;
-    void load();
+  const {
+    items: requests,
+    error,
+    busyId,
+    act,
+  } = useAdminList<AdminRequestView, Action>({
+    token,
+    path: ATTESTOR_API_PATHS.adminRequests,
+    listKey: "requests",
+    itemKey: "request",
+    loadError: "The requests could not be loaded.",
+    active: status === "signed-in",
     // New requests arrive while the page is open; a light poll keeps the list current.
-    const timer = setInterval(() => void load(), 5_000);
-    return () => clearInterval(timer);
-  }, [status, load]);
-
-  async function act(request: AdminRequestView, action: Action) {
-    setBusyId(request.id);
-    try {
-      const answer = await call<{ request: AdminRequestView }>(
-        await token(),
-        `${ATTESTOR_API_PATHS.adminRequests}/${encodeURIComponent(request.id)}/${action}`,
-        "POST",
-      );
-      setRequests((list) => list?.map((item) => (item.id === request.id ? answer.request : item)) ?? null);
-      setError(null);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : "That did not work.");
-    } finally {
-      setBusyId(null);
-    }
-  }
+    pollMs: 5_000,
+  });
 
   return (
     <div className="page stack">

@@ -1,12 +1,11 @@
 "use client";
 
-import { useCallback, useEffect, useState } from "react";
 import { ATTESTOR_API_PATHS, type AdminAttestorView, type AttestorRecordAction } from "../../lib/protocol/attestor";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { Notice } from "../ui/notice";
 import { Spinner } from "../ui/spinner";
-import { adminCall } from "./admin-api";
+import { useAdminList } from "./use-admin-list";
 
 function AttestorRow({
   attestor,
@@ -63,43 +62,18 @@ function AttestorRow({
 
 /** The attestor records section of /attestor/admin: trust, distrust, rotate a hosted attestor's key. */
 export function AttestorRecordsAdmin({ token }: { token(): Promise<string> }) {
-  const [attestors, setAttestors] = useState<AdminAttestorView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busyId, setBusyId] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      const list = await adminCall<{ attestors: AdminAttestorView[] }>(
-        await token(),
-        ATTESTOR_API_PATHS.adminAttestors,
-      );
-      setAttestors(list.attestors);
-      setError(null);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : "The attestors could not be loaded.");
-    }
-  }, [token]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  async function act(attestor: AdminAttestorView, action: AttestorRecordAction) {
-    setBusyId(attestor.id);
-    try {
-      const answer = await adminCall<{ attestor: AdminAttestorView }>(
-        await token(),
-        `${ATTESTOR_API_PATHS.adminAttestors}/${encodeURIComponent(attestor.id)}/${action}`,
-        "POST",
-      );
-      setAttestors((list) => list?.map((item) => (item.id === attestor.id ? answer.attestor : item)) ?? null);
-      setError(null);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : "That did not work.");
-    } finally {
-      setBusyId(null);
-    }
-  }
+  const {
+    items: attestors,
+    error,
+    busyId,
+    act,
+  } = useAdminList<AdminAttestorView, AttestorRecordAction>({
+    token,
+    path: ATTESTOR_API_PATHS.adminAttestors,
+    listKey: "attestors",
+    itemKey: "attestor",
+    loadError: "The attestors could not be loaded.",
+  });
 
   return (
     <Card title="Attestors" titleId="attestors-heading">
