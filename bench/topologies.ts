@@ -8,6 +8,12 @@
  * each driven by bench/login-load.ts, with the CPU each process spent over the measured window
  * read from /proc: the node processes, the PostgreSQL backends serving the bench's database, the
  * Redis server, the balancer. Per login, so the topologies compare whatever the machine's speed.
+ * The nodes run the server compiled to JavaScript, as production does.
+ *
+ * Then (a) and (b) again, open loop at half the logins/s they completed: the login latency at a
+ * load the server carries. (a) gets LATENCY_WINDOWS windows, each followed by one of the bare login
+ * peer's at the same rate, so a noisy moment of a shared machine shows as one odd window (the
+ * figure is the median window's p99) and the peer shows what the machine takes by itself.
  *
  * The services are the bench's own where that is cheap: a redis-server on a free port (so its CPU is
  * only ours), a database made for the run on the local PostgreSQL (BENCH_POSTGRES_URL, default
@@ -53,8 +59,31 @@ export interface TopologyResult {
   /** Cores used over the window, by the same groups. */
   cpuCores: { nodes: number; postgres: number; redis: number; balancer: number };
   /** The same server again, open loop at half the logins/s it just completed (the latency figure). */
-  halfLoad?: { ratePerSec: number; logins: LoginLoadResult };
+  halfLoad?: HalfLoadResult;
 }
+
+/** How many half-load windows (a) gets, each followed by one of the bare peer's at the same rate. */
+export const LATENCY_WINDOWS = 3;
+
+export interface HalfLoadResult {
+  ratePerSec: number;
+  /** Our server, one result per window. */
+  windows: LoginLoadResult[];
+  /**
+   * bench/peers/bare-login-server.ts at the same rate, its windows alternating with ours: the
+   * latency the machine, Node, Socket.IO and the generator take by themselves. Empty for (b).
+   */
+  bareWindows: LoginLoadResult[];
+}
+
+/** The median of the windows' wallet POST -> browser p99 (one noisy window on a shared machine does not decide it). */
+export function medianP99(windows: LoginLoadResult[]): number {
+  const p99s = windows.filter((w) => w.postToBrowser.count > 0).map((w) => w.postToBrowser.p99);
+  p99s.sort((x, y) => x - y);
+  return p99s.length === 0 ? 0 : p99s[Math.floor((p99s.length - 1) / 2)]!;
+}
+
+export const windowErrors = (windows: LoginLoadResult[]) => windows.reduce((sum, w) => sum + w.errorCount, 0);
 
 export type TopologyOutcome = TopologyResult | { name: TopologyName; label: string; skipped: string };
 
@@ -257,17 +286,43 @@ export async function measureLogins(
   };
 }
 
-/** Open loop at half of `capacity` logins/s on the same server: the login latency at a load it carries. */
-async function measureHalfLoad(url: string, load: Omit<LoginLoadOptions, "url">, capacity: number) {
+/**
+ * Open loop at half of `capacity` logins/s on the same server: the login latency at a load it
+ * carries. With `bare`, `windows` of ours alternate with as many of the bare peer's at the same rate.
+ */
+async function measureHalfLoad(
+  url: string,
+  load: Omit<LoginLoadOptions, "url">,
+  capacity: number,
+  options: { windows: number; bareUrl?: string },
+): Promise<HalfLoadResult> {
   const ratePerSec = Math.max(1, Math.round(capacity / 2));
-  const logins = await runGeneratorProcess<LoginLoadResult>({
-    label: "login load generator (open loop)",
-    script: LOAD_SCRIPT,
-    args: [JSON.stringify({ ...load, url, ratePerSec })],
-    budgetMs: load.warmupMs + load.durationMs + load.drainMs + 60_000,
-    onWindow: () => {},
-  });
-  return { ratePerSec, logins };
+  const openLoop = (target: string, label: string) =>
+    runGeneratorProcess<LoginLoadResult>({
+      label,
+      script: LOAD_SCRIPT,
+      args: [JSON.stringify({ ...load, url: target, ratePerSec })],
+      budgetMs: load.warmupMs + load.durationMs + load.drainMs + 60_000,
+      onWindow: () => {},
+    });
+  const windows: LoginLoadResult[] = [];
+  const bareWindows: LoginLoadResult[] = [];
+  for (let i = 0; i < options.windows; i++) {
+    windows.push(await openLoop(url, "login load generator (open loop)"));
+    if (options.bareUrl)
+      bareWindows.push(await openLoop(options.bareUrl, "login load generator (open loop, bare peer)"));
+  }
+  return { ratePerSec, windows, bareWindows };
+}
+
+/**
+ * The server the topologies run: compiled to JavaScript as `npm run build` does (into a folder of
+ * the bench's own, so a server running from dist/server is left alone), run with plain node.
+ */
+async function compileServer(): Promise<string> {
+  const outdir = path.join("dist", "bench-server");
+  await execFileAsync(process.execPath, [path.join(ROOT, "scripts", "build-server.mjs"), outdir], { cwd: ROOT });
+  return path.join(outdir, "index.js");
 }
 
 function nodeEnv(port: number, dataDir: string, extra: Record<string, string>): Record<string, string> {
@@ -292,14 +347,16 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
     outcomes.push({ name, label: TOPOLOGY_LABELS[name], skipped: why });
   };
 
+  const serverScript = await compileServer();
   if (wanted.includes("sqlite-memory")) {
     const dataDir = await createTempDir("topology-a");
     const server = await startServer({
       name: "node (SQLite + memory)",
-      script: "server/index.ts",
+      script: serverScript,
       isApp: true,
       env: (port) => nodeEnv(port, dataDir, {}),
     });
+    const bare = await startServer({ name: "bare login peer", script: "bench/peers/bare-login-server.ts" });
     try {
       log(`${TOPOLOGY_LABELS["sqlite-memory"]}...`);
       const measured = await measureLogins(server.url, options.load, {
@@ -308,11 +365,16 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
         redis: [],
         balancer: [],
       });
-      log(`${TOPOLOGY_LABELS["sqlite-memory"]}: open loop at half of ${measured.logins.loginsPerSec}/s...`);
-      const halfLoad = await measureHalfLoad(server.url, options.load, measured.logins.loginsPerSec);
+      log(
+        `${TOPOLOGY_LABELS["sqlite-memory"]}: open loop at half of ${measured.logins.loginsPerSec}/s, ${LATENCY_WINDOWS} windows alternating with the bare login peer's...`,
+      );
+      const halfLoad = await measureHalfLoad(server.url, options.load, measured.logins.loginsPerSec, {
+        windows: LATENCY_WINDOWS,
+        bareUrl: bare.url,
+      });
       outcomes.push({ name: "sqlite-memory", label: TOPOLOGY_LABELS["sqlite-memory"], ...measured, halfLoad });
     } finally {
-      await server.stop();
+      await Promise.all([server.stop(), bare.stop()]);
     }
   }
 
@@ -336,7 +398,7 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
       const services = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_PREFIX: "bench-b:" };
       const server = await startServer({
         name: "node (PostgreSQL + Redis)",
-        script: "server/index.ts",
+        script: serverScript,
         isApp: true,
         env: (port) => nodeEnv(port, dataDir, services),
       });
@@ -349,7 +411,7 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
           options.cpuProfilePath ? { server, path: options.cpuProfilePath } : undefined,
         );
         log(`${TOPOLOGY_LABELS["postgres-redis"]}: open loop at half of ${measured.logins.loginsPerSec}/s...`);
-        const halfLoad = await measureHalfLoad(server.url, options.load, measured.logins.loginsPerSec);
+        const halfLoad = await measureHalfLoad(server.url, options.load, measured.logins.loginsPerSec, { windows: 1 });
         outcomes.push({ name: "postgres-redis", label: TOPOLOGY_LABELS["postgres-redis"], ...measured, halfLoad });
       } catch (err) {
         skip("postgres-redis", `failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -379,7 +441,7 @@ export async function benchTopologies(options: TopologiesOptions): Promise<Topol
             nodes.push(
               await startServer({
                 name: `node ${i} (PostgreSQL + Redis)`,
-                script: "server/index.ts",
+                script: serverScript,
                 isApp: true,
                 env: (port) => nodeEnv(port, dataDir, services),
               }),
