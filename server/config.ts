@@ -49,6 +49,8 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_START_PER_IP: int(1, 1_000_000).default(60),
   RATE_LIMIT_AUTH_PER_IP: int(1, 1_000_000).default(120),
   RATE_LIMIT_SUBSCRIBE_PER_SOCKET: int(1, 1_000_000).default(100),
+  RATE_LIMIT_ATTESTOR_CHALLENGES_PER_IP: int(1, 1_000_000).default(60),
+  RATE_LIMIT_ATTESTOR_REQUESTS_PER_IP: int(1, 1_000_000).default(30),
   APP_ID: optional(appIdSchema),
   APP_KEY: optional(appKeySchema),
   APP_SECRET: optional(appSecretSchema),
@@ -116,6 +118,9 @@ export interface Config {
     loginStartPerIp: number;
     authPerIp: number;
     subscribePerSocket: number;
+    /** POST /api/attestor/challenges and POST /api/attestor/requests per client IP (section 6.6). */
+    attestorChallengesPerIp: number;
+    attestorRequestsPerIp: number;
     windowMs: number;
   };
   /** Channels and presence (docs/protocol.md section 2). Unset credentials come from DATA_DIR. */
@@ -243,6 +248,8 @@ export function loadConfig(
       loginStartPerIp: e.RATE_LIMIT_LOGIN_START_PER_IP,
       authPerIp: e.RATE_LIMIT_AUTH_PER_IP,
       subscribePerSocket: e.RATE_LIMIT_SUBSCRIBE_PER_SOCKET,
+      attestorChallengesPerIp: e.RATE_LIMIT_ATTESTOR_CHALLENGES_PER_IP,
+      attestorRequestsPerIp: e.RATE_LIMIT_ATTESTOR_REQUESTS_PER_IP,
       windowMs: 60_000,
     },
     channels: {

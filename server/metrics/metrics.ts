@@ -32,6 +32,8 @@ export const RATE_LIMITS = [
   "subscribe_socket",
   "data_app",
   "notifications_user",
+  "attestor_challenges_ip",
+  "attestor_requests_ip",
 ] as const;
 export type RateLimitName = (typeof RATE_LIMITS)[number];
 

@@ -33,6 +33,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       REDIS_PREFIX: redisPrefix,
       RATE_LIMIT_LOGIN_START_PER_IP: "100000",
       RATE_LIMIT_AUTH_PER_IP: "100000",
+      RATE_LIMIT_ATTESTOR_CHALLENGES_PER_IP: "100000",
+      RATE_LIMIT_ATTESTOR_REQUESTS_PER_IP: "100000",
       RATE_LIMIT_LOGIN_START_PER_SOCKET: "1000",
       MAX_SOCKETS_PER_IP: "100000",
       ...env,

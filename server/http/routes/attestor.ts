@@ -2,7 +2,8 @@
  * The demo attestor's API (docs/protocol.md section 6). Wallet-facing routes (metadata, challenges,
  * channel auth, requests) serve any origin and need no token: the wallet's signed proof is its
  * credential. The admin routes need a Bearer access token of an address in ADMIN_ADDRESSES and
- * answer only ALLOWED_ORIGINS. Nothing here is cached.
+ * answer only ALLOWED_ORIGINS. Nothing here is cached. Challenges and requests are limited per client
+ * IP (RATE_LIMIT_ATTESTOR_CHALLENGES_PER_IP, RATE_LIMIT_ATTESTOR_REQUESTS_PER_IP a minute).
  */
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -15,6 +16,7 @@ import { readJsonBody } from "../body";
 import { allowAnyOrigin, allowOrigins } from "../cors";
 import { requireAccessToken } from "../require-access-token";
 import { requireAdmin } from "../require-admin";
+import { limitPerIp } from "../rate-limit";
 import { errorBody, sendError } from "../respond";
 import { createAttestorRecordRoutes } from "./attestor-records";
 
@@ -25,7 +27,7 @@ function sendFailure(c: Context, failure: { code: ErrorCode; message?: string })
 }
 
 export function createAttestorRoutes(
-  ctx: Pick<AppContext, "config" | "signingKey" | "db" | "log">,
+  ctx: Pick<AppContext, "config" | "signingKey" | "db" | "log" | "stores" | "metrics">,
   attestor: AttestorService,
 ) {
   const routes = new Hono<ApiEnv>();
@@ -35,7 +37,19 @@ export function createAttestorRoutes(
 
   routes.get("/", async (c) => c.json(await attestor.readMetadata(), 200, { "Cache-Control": "public, max-age=300" }));
 
-  routes.post("/challenges", async (c) => c.json(await attestor.createChallenge(), 200, NO_STORE));
+  const { attestorChallengesPerIp, attestorRequestsPerIp } = ctx.config.rateLimits;
+  const limitChallenges = limitPerIp(ctx, {
+    bucket: "attestor-challenges",
+    limit: attestorChallengesPerIp,
+    metric: "attestor_challenges_ip",
+  });
+  const limitRequests = limitPerIp(ctx, {
+    bucket: "attestor-requests",
+    limit: attestorRequestsPerIp,
+    metric: "attestor_requests_ip",
+  });
+
+  routes.post("/challenges", limitChallenges, async (c) => c.json(await attestor.createChallenge(), 200, NO_STORE));
 
   routes.post("/channel-auth", async (c) => {
     const body = await readJsonBody(c, channelAuthBodySchema);
@@ -49,7 +63,7 @@ export function createAttestorRoutes(
     return c.json({ auth: result.auth }, 200, NO_STORE);
   });
 
-  routes.post("/requests", async (c) => {
+  routes.post("/requests", limitRequests, async (c) => {
     const body = await readJsonBody(c, proofBodySchema);
     if (!body.ok) return body.response;
     const result = await attestor.submitRequest(body.data.proof);

@@ -9,6 +9,7 @@ import { logOfBindings } from "../request-id";
 import { readJsonBody } from "../body";
 import { allowAnyOrigin, allowOrigins } from "../cors";
 import { readClientIp, readUserAgent } from "../client-info";
+import { limitPerIp } from "../rate-limit";
 import { issueAccessToken } from "../../tokens/access-tokens";
 import {
   buildClearRefreshCookie,
@@ -56,17 +57,9 @@ export function createAuthRoutes(ctx: AuthRouteDeps) {
   }
 
   routes.use("/", allowAnyOrigin());
-  routes.post("/", async (c) => {
+  const limitAnswers = limitPerIp(ctx, { bucket: "auth", limit: config.rateLimits.authPerIp, metric: "auth_ip" });
+  routes.post("/", limitAnswers, async (c) => {
     const ip = readClientIp(c, config.trustedProxies);
-    const limited = await ctx.stores.rateLimiter.hit(
-      `auth:${ip}`,
-      config.rateLimits.authPerIp,
-      config.rateLimits.windowMs,
-    );
-    if (!limited.ok) {
-      ctx.metrics.noteRateLimited("auth_ip");
-      return sendError(c, "rate_limited", { "Retry-After": String(Math.ceil(limited.retryAfterMs / 1000)) });
-    }
     const body = await readJsonBody(c, authBodySchema);
     if (!body.ok) return body.response;
     const result = await ctx.login.submitLoginAnswer(body.data, {
