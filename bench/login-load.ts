@@ -13,7 +13,6 @@
  * Run by bench/run.ts; alone: node --import tsx bench/login-load.ts '{"url":"http://127.0.0.1:3000"}'
  */
 import { Agent, request } from "node:http";
-import { pathToFileURL } from "node:url";
 import { io, type Socket } from "socket.io-client";
 import type {
   ClientToServerEvents,
@@ -24,9 +23,11 @@ import type {
 } from "../lib/protocol/login";
 import { buildLoginMessage } from "../lib/wallet";
 import { formatSiweMessage } from "../lib/protocol/siwe";
-import { checkBenchSigner, createBenchWallet, signerBackend, type BenchWallet } from "./native-signer";
-import { startLoadWindow } from "./load-window";
-import { countError as countErrorIn, sumErrors, summarize } from "./stats";
+import { checkBenchSigner, createBenchWallet, type BenchWallet } from "./native-signer";
+import { loadClock, loadResultBase, runAloneIfMain, runInWindow, summarizeMs, type LatencySummary } from "./load-run";
+import { countError as countErrorIn } from "./stats";
+
+export type { LatencySummary } from "./load-run";
 
 export interface LoginLoadOptions {
   url: string;
@@ -80,14 +81,6 @@ export interface LoginLoadResult {
   generatorLoopDelayP99Ms: number;
 }
 
-export interface LatencySummary {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
 export const DEFAULT_LOGIN_LOAD: Omit<LoginLoadOptions, "url"> = {
   pairs: 200,
   warmupMs: 2000,
@@ -101,9 +94,6 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 class StepError extends Error {}
 class ReusedSocketReset extends Error {}
-
-const QUANTILES = { p50: 0.5, p90: 0.9, p99: 0.99, max: 1 };
-const summarizeMs = (values: number[]): LatencySummary => summarize(values, QUANTILES, 3);
 
 export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoadResult> {
   checkBenchSigner();
@@ -240,10 +230,7 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
   let logins = 0;
   let loginsTotal = 0;
 
-  const t0 = performance.now();
-  const windowStart = t0 + options.warmupMs;
-  const windowEnd = windowStart + options.durationMs;
-  const inWindow = (t: number) => t >= windowStart && t < windowEnd;
+  const { windowEnd, inWindow } = loadClock(options);
 
   function waitForApproved(pair: Pair, sessionId: string): Promise<{ at: number; code: string }> {
     const waiter = pair.waiters.get(sessionId);
@@ -352,7 +339,6 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
 
   const loopDeadline = windowEnd;
   const isUp = (pair: Pair) => pair.socket === null || pair.socket.connected;
-  const hardDeadline = windowEnd + options.drainMs;
   async function runPair(pair: Pair): Promise<void> {
     for (let i = 0; i < options.maxLoginsPerPair && performance.now() < loopDeadline && isUp(pair); i++) {
       try {
@@ -396,50 +382,22 @@ export async function runLoginLoad(options: LoginLoadOptions): Promise<LoginLoad
   }
 
   // The parent (bench/logins.ts) reads the server's CPU and profiles it over the same window.
-  const measured = startLoadWindow(options);
-  let drainTimer: NodeJS.Timeout | undefined;
-  const drained = await Promise.race([
-    (options.ratePerSec ? runOpenLoop(options.ratePerSec) : Promise.all(pairs.map(runPair))).then(() => true),
-    new Promise<boolean>((resolve) => {
-      drainTimer = setTimeout(() => resolve(false), Math.max(0, hardDeadline - performance.now()));
-    }),
-  ]);
-  clearTimeout(drainTimer);
-  measured.stop();
-  if (!drained) countError("logins still in flight at the drain deadline");
+  const measured = await runInWindow(options, windowEnd, errors, () =>
+    options.ratePerSec ? runOpenLoop(options.ratePerSec) : Promise.all(pairs.map(runPair)),
+  );
   for (const pair of pairs) pair.socket?.disconnect();
   agent.destroy();
 
-  const errorCount = sumErrors(errors);
   return {
-    pairs: options.pairs,
-    connectedPairs: pairs.length,
-    signer: signerBackend,
-    durationMs: options.durationMs,
-    logins,
-    loginsPerSec: Math.round((logins * 1000) / options.durationMs),
-    loginsTotal,
+    ...loadResultBase(options, { connectedPairs: pairs.length, logins, loginsTotal }, errors, measured),
     approveToBrowser: summarizeMs(approveToBrowser),
     postToBrowser: summarizeMs(postToBrowser),
     fullLogin: summarizeMs(fullLogin),
     browserFirstShare: approveToBrowser.length ? Math.round((browserFirst / approveToBrowser.length) * 1000) / 1000 : 0,
-    errors,
-    errorCount,
     httpRetries,
     connectionsOpenedInWindow: connectionsOpenedAt.filter(inWindow).length,
-    generatorCpuCores: measured.cpuCores(),
     generatorLoopDelayP99Ms: measured.loopDelayP99Ms(),
   };
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  const given = JSON.parse(process.argv[2] ?? "{}") as Partial<LoginLoadOptions>;
-  if (!given.url) throw new Error('usage: login-load.ts \'{"url":"http://127.0.0.1:3000"}\'');
-  const result = await runLoginLoad({ ...DEFAULT_LOGIN_LOAD, ...given, url: given.url });
-  if (process.send) process.send({ type: "result", result }, () => process.exit(0));
-  else {
-    console.log(JSON.stringify(result, null, 2));
-    process.exit(0);
-  }
-}
+await runAloneIfMain(import.meta.url, DEFAULT_LOGIN_LOAD, runLoginLoad);

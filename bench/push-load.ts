@@ -13,15 +13,14 @@
  *
  * Run by bench/sections/push.ts; alone: node --import tsx bench/push-load.ts '{"url":"http://127.0.0.1:3000"}'
  */
-import { pathToFileURL } from "node:url";
 import { io, type Socket } from "socket.io-client";
 import type { LoginStateEvent } from "../lib/protocol/login";
 import type { PushRequest } from "../lib/protocol/push";
 import type { SocketClientToServerEvents, SocketServerToClientEvents } from "../lib/protocol/socket-events";
 import { createPushApproval, pairDevice, signDeviceChallenge, type WalletKey } from "../lib/wallet";
-import { startLoadWindow } from "./load-window";
-import { checkBenchSigner, createBenchWallet, signerBackend } from "./native-signer";
-import { countError as countErrorIn, sumErrors, summarize } from "./stats";
+import { loadClock, loadResultBase, runAloneIfMain, runInWindow, summarizeMs, type LatencySummary } from "./load-run";
+import { checkBenchSigner, createBenchWallet } from "./native-signer";
+import { countError as countErrorIn } from "./stats";
 
 export interface PushLoadOptions {
   url: string;
@@ -50,8 +49,6 @@ export interface PushLoadResult {
   errorCount: number;
   generatorCpuCores: number;
 }
-
-type LatencySummary = { count: number; p50: number; p90: number; p99: number; max: number };
 
 export const DEFAULT_PUSH_LOAD: Omit<PushLoadOptions, "url"> = {
   pairs: 50,
@@ -168,10 +165,7 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoadRes
   const fullLogin: number[] = [];
   let logins = 0;
   let loginsTotal = 0;
-  const t0 = performance.now();
-  const windowStart = t0 + options.warmupMs;
-  const windowEnd = windowStart + options.durationMs;
-  const inWindow = (t: number) => t >= windowStart && t < windowEnd;
+  const { windowEnd, inWindow } = loadClock(options);
 
   async function loginOnce(pair: Pair): Promise<void> {
     const tStart = performance.now();
@@ -230,48 +224,18 @@ export async function runPushLoad(options: PushLoadOptions): Promise<PushLoadRes
     if (!isUp(pair)) countError("socket disconnected");
   }
 
-  const measured = startLoadWindow(options);
-  let drainTimer: NodeJS.Timeout | undefined;
-  const drained = await Promise.race([
-    Promise.all(pairs.map(runPair)).then(() => true),
-    new Promise<boolean>((resolve) => {
-      drainTimer = setTimeout(() => resolve(false), Math.max(0, windowEnd + options.drainMs - performance.now()));
-    }),
-  ]);
-  clearTimeout(drainTimer);
-  measured.stop();
-  if (!drained) countError("logins still in flight at the drain deadline");
+  const measured = await runInWindow(options, windowEnd, errors, () => Promise.all(pairs.map(runPair)));
   for (const pair of pairs) {
     pair.browser.disconnect();
     pair.phone.disconnect();
   }
 
-  const quantiles = { p50: 0.5, p90: 0.9, p99: 0.99, max: 1 };
   return {
-    pairs: options.pairs,
-    connectedPairs: pairs.length,
-    signer: signerBackend,
-    durationMs: options.durationMs,
-    logins,
-    loginsPerSec: Math.round((logins * 1000) / options.durationMs),
-    loginsTotal,
-    requestToPhone: summarize(requestToPhone, quantiles, 3),
-    approveToBrowser: summarize(approveToBrowser, quantiles, 3),
-    fullLogin: summarize(fullLogin, quantiles, 3),
-    errors,
-    errorCount: sumErrors(errors),
-    generatorCpuCores: measured.cpuCores(),
+    ...loadResultBase(options, { connectedPairs: pairs.length, logins, loginsTotal }, errors, measured),
+    requestToPhone: summarizeMs(requestToPhone),
+    approveToBrowser: summarizeMs(approveToBrowser),
+    fullLogin: summarizeMs(fullLogin),
   };
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  const given = JSON.parse(process.argv[2] ?? "{}") as Partial<PushLoadOptions>;
-  if (!given.url) throw new Error('usage: push-load.ts \'{"url":"http://127.0.0.1:3000"}\'');
-  const result = await runPushLoad({ ...DEFAULT_PUSH_LOAD, ...given, url: given.url });
-  if (process.send) process.send({ type: "result", result }, () => process.exit(0));
-  else {
-    console.log(JSON.stringify(result, null, 2));
-    process.exit(0);
-  }
-}
+await runAloneIfMain(import.meta.url, DEFAULT_PUSH_LOAD, runPushLoad);
