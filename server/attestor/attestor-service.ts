@@ -6,7 +6,11 @@
  * - A request is proven by a JWS (ES256K) of the wallet's key over a single-use challenge nonce
  *   (taken atomically from the key-value store only after the signature holds, so nobody can burn
  *   another wallet's nonce); the proof's `aud` is this attestor's `iss` and its `iat` within
- *   PROOF_MAX_AGE_SECONDS. The proven key becomes the credential's `cnf.jwk`.
+ *   PROOF_MAX_AGE_SECONDS. The proven key becomes the credential's `cnf.jwk`. A challenge issued
+ *   before the stores' epoch (Redis came back empty or from an older snapshot, which may hold a
+ *   challenge that was used since) is refused like a used one.
+ * - Outages: a decision (approve, refuse) first checks that the stores answer, since the wallet
+ *   hears of it through Redis; the routes answer `unavailable` (docs/protocol.md section 6.7).
  * - Claims: member_since is granted at once to an address that has an account here; verified_email
  *   (the `email` typed in) waits for an admin; any other name refuses the whole request
  *   (`claim_refused`), so a wallet never gets less than it asked for without knowing.
@@ -174,7 +178,8 @@ export function createAttestorService(deps: AttestorServiceDeps) {
     async createChallenge(): Promise<ChallengeResponse> {
       const nonce = randomBase64url(16);
       const expiresAt = now() + ATTESTOR_CHALLENGE_TTL_MS;
-      await deps.stores.keyValues.put(challengeKey(nonce), "1", expiresAt);
+      // Its issue time: a challenge from before the stores' epoch may have been used already.
+      await deps.stores.keyValues.put(challengeKey(nonce), String(now()), expiresAt);
       return { nonce, expiresAt: new Date(expiresAt).toISOString() };
     },
 
@@ -207,7 +212,10 @@ export function createAttestorService(deps: AttestorServiceDeps) {
         return fail("invalid_request", "The proof's aud, iat or fields are wrong.");
       }
       const payload = parsed.data;
-      if (!(await deps.stores.keyValues.take(challengeKey(payload.nonce)))) return fail("challenge_not_found");
+      const issuedAt = await deps.stores.keyValues.take(challengeKey(payload.nonce));
+      if (issuedAt === null || !(Number(issuedAt) >= (await deps.stores.readEpoch()))) {
+        return fail("challenge_not_found");
+      }
 
       const claims = [...new Set(payload.claims)];
       const unknown = claims.filter((name) => !Object.hasOwn(OFFERED_CLAIMS, name));

@@ -18,6 +18,7 @@
  * Requires PostgreSQL and redis-server: skipped with a printed reason locally when either is
  * missing, a failure in CI. The shared Redis is not used by the node.
  */
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDeliveryKey } from "../../lib/claims/delivery";
 import { publicJwkOf } from "../../lib/claims/es256k";
@@ -88,6 +89,14 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
   let waiting: { id: string; credential: Promise<ReceivedCredential> };
   /** A proof over a challenge taken before Redis died, never sent before. */
   let unsentProof: string;
+  /** The Redis key and value of the issued request's challenge before it was used. */
+  let usedChallenge: { key: string; value: string };
+  let redisConnection: Redis | undefined;
+  const redisClient = () => {
+    redisConnection ??= new Redis(redis!.url, { maxRetriesPerRequest: 1, lazyConnect: false });
+    redisConnection.on("error", () => {});
+    return redisConnection;
+  };
 
   /** Any attestor call: a hang shows as status 0 after NO_ANSWER_MS, and each answer is timed against FAST_FAIL_MS. */
   async function call(method: "GET" | "POST", path: string, body?: unknown, token?: string) {
@@ -111,16 +120,22 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
   }
 
   async function signedRequest(key: WalletKey, claims: string[], email?: string) {
+    return (await signedRequestWithNonce(key, claims, email)).proof;
+  }
+
+  async function signedRequestWithNonce(key: WalletKey, claims: string[], email?: string) {
     const challenge = await postJson<ChallengeResponse>(`${node.url}/api/attestor/challenges`, {});
     expect(challenge.status).toBe(200);
-    return signWalletProof(key.privateKey, PROOF_TYPES.request, {
+    const nonce = challenge.body.nonce;
+    const proof = signWalletProof(key.privateKey, PROOF_TYPES.request, {
       aud: metadata.iss,
       iat: Math.floor(Date.now() / 1000),
-      nonce: challenge.body.nonce,
+      nonce,
       claims,
       ...(email === undefined ? {} : { email }),
       delivery_jwk: (await generateDeliveryKey()).publicJwk,
     });
+    return { nonce, proof };
   }
 
   async function channelAuthBody(key: WalletKey) {
@@ -160,13 +175,18 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
   }, 90_000);
   afterAll(() =>
     deployment.cleanup(
+      () => redisConnection?.disconnect(),
       () => databaseProxy?.close(),
       () => redis?.stop(),
     ),
   );
 
   it("before any outage: an issued request, and a wallet waiting for an admin", async () => {
-    const proof = await signedRequest(member, ["member_since"]);
+    const { nonce, proof } = await signedRequestWithNonce(member, ["member_since"]);
+    // What Redis holds for the challenge until it is used: an older snapshot would bring it back.
+    const key = `${deployment.redisPrefix}kv:attestor-challenge:${nonce}`;
+    usedChallenge = { key, value: (await redisClient().get(key))! };
+    expect(usedChallenge.value).not.toBeNull();
     const answer = await postJson<{ request: CredentialRequestView }>(`${node.url}/api/attestor/requests`, { proof });
     expect(answer.status).toBe(201);
     issued = { id: answer.body.request.id, proof };
@@ -258,6 +278,8 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
   it("after Redis is back empty: no challenge from before is accepted, the approval reaches the waiting wallet, and a new request works", async () => {
     await redis!.restart();
     await waitUntilReady(node.url);
+    // As if Redis had come back from a snapshot taken before the challenge was used.
+    await redisClient().set(usedChallenge.key, usedChallenge.value, "PX", 60_000);
 
     for (const proof of [unsentProof, issued.proof]) {
       const again = await postJson(`${node.url}/api/attestor/requests`, { proof });
