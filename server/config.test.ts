@@ -1,6 +1,9 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
 import { generatePrivateJwk } from "../lib/claims/es256k";
-import { ConfigError, loadConfig } from "./config";
+import { CONFIG_ENV_KEYS, ConfigError, loadConfig } from "./config";
 
 const { d: _private, ...attestorJwk } = generatePrivateJwk();
 const PUBLIC_URL = "https://login.example.com";
@@ -142,5 +145,39 @@ describe("loadConfig: match modes", () => {
     });
     expect(() => load({ QR_MATCH_MODE: "guess" })).toThrow(/QR_MATCH_MODE/);
     expect(() => load({ PUSH_MATCH_MODE: "TYPE" })).toThrow(ConfigError);
+  });
+});
+
+describe("loadConfig: empty values", () => {
+  it("starts from .env.example copied as it is: every empty value is its default", () => {
+    const example = parseEnv(fs.readFileSync(path.join(import.meta.dirname, "../.env.example"), "utf8"));
+    const config = loadConfig(example);
+    expect(config.databaseUrl).toBe(load({}).databaseUrl);
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.allowedOrigins).toEqual(["http://localhost:3000"]);
+    expect(config.demoAttestor).toBe(true);
+    expect(config.sqliteWriterThread).toBe(true);
+  });
+
+  it("reads an empty value as unset, never as 0, false or an empty list", () => {
+    const empty = Object.fromEntries(CONFIG_ENV_KEYS.filter((key) => key !== "PUBLIC_URL").map((key) => [key, ""]));
+    const config = load(empty);
+    const defaults = load({});
+    expect(config.port).toBe(3000);
+    expect(config.allowedOrigins).toEqual([PUBLIC_URL]);
+    expect(config.demoAttestor).toBe(true);
+    expect(config.sqliteWriterThread).toBe(true);
+    expect(config.redisPrefix).toBe("wl:");
+    expect({ ...config, trustedProxies: undefined }).toEqual({ ...defaults, trustedProxies: undefined });
+  });
+
+  it("names the variable and the reason for a value out of range or of the wrong kind", () => {
+    expect(() => load({ PORT: "http" })).toThrow(/PORT: .*number/);
+    expect(() => load({ PORT: "70000" })).toThrow(/PORT: .*65535/);
+    expect(() => load({ LOGIN_TTL_SECONDS: "5" })).toThrow(/LOGIN_TTL_SECONDS: .*10/);
+    expect(() => load({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL: must start with file:/);
+    expect(() => load({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
+    expect(() => load({ PUBLIC_URL: "https://login.example.com/app" })).toThrow(/PUBLIC_URL: must be an origin/);
+    expect(() => load({ DEMO_ATTESTOR: "yes" })).toThrow(/DEMO_ATTESTOR/);
   });
 });

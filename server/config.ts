@@ -17,18 +17,16 @@ import { createProxyTrust, LOOPBACK_PROXIES, parseProxyList, ProxyListError, typ
  * npm scripts add a `.env` file when there is one (node --env-file-if-exists=.env).
  */
 const bool = z
-  .enum(["true", "false", "1", "0", ""])
+  .enum(["true", "false", "1", "0"])
   .transform((v) => v === "true" || v === "1")
   .optional();
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-/** An empty value (`APP_SECRET=` in a copied .env) counts as unset. */
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
-  PUBLIC_URL: optional(z.url({ protocol: /^https?$/ })),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   ALLOWED_ORIGINS: z.string().optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   DATABASE_URL: z
@@ -51,13 +49,13 @@ const envSchema = z.object({
   RATE_LIMIT_SUBSCRIBE_PER_SOCKET: int(1, 1_000_000).default(100),
   RATE_LIMIT_ATTESTOR_CHALLENGES_PER_IP: int(1, 1_000_000).default(60),
   RATE_LIMIT_ATTESTOR_REQUESTS_PER_IP: int(1, 1_000_000).default(30),
-  APP_ID: optional(appIdSchema),
-  APP_KEY: optional(appKeySchema),
-  APP_SECRET: optional(appSecretSchema),
+  APP_ID: appIdSchema.optional(),
+  APP_KEY: appKeySchema.optional(),
+  APP_SECRET: appSecretSchema.optional(),
   PRESENCE_MAX_MEMBERS: int(1, 100_000).default(100),
   CHANNELS_NODE_TIMEOUT_SECONDS: int(2, 600).default(15),
   TRUST_PROXY: bool,
-  TRUSTED_PROXIES: optional(z.string().max(10_000)),
+  TRUSTED_PROXIES: z.string().max(10_000).optional(),
   MAX_APPS_PER_USER: int(1, 100_000).default(20),
   PUSH_CAP_PER_10_MIN: int(1, 1000).default(3),
   PUSH_CAP_PER_HOUR: int(1, 10_000).default(10),
@@ -69,25 +67,24 @@ const envSchema = z.object({
   CRYPTO_BACKEND: z.enum(["auto", "native", "js"]).default("auto"),
   API_ONLY: bool,
   SQLITE_WRITER_THREAD: bool,
-  TRUSTED_ATTESTORS: optional(z.string().max(100_000)),
+  TRUSTED_ATTESTORS: z.string().max(100_000).optional(),
   STATUS_LIST_TTL_SECONDS: int(1, 86_400).default(60),
-  // Empty means unset here: its default depends on NODE_ENV.
-  DEV_ATTESTOR: optional(z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")),
-  ADMIN_ADDRESSES: optional(z.string().max(10_000)),
+  // Its default depends on NODE_ENV.
+  DEV_ATTESTOR: bool,
+  ADMIN_ADDRESSES: z.string().max(10_000).optional(),
   DEMO_ATTESTOR: bool,
-  METRICS_TOKEN: optional(
-    z
-      .string()
-      .min(16, "must be at least 16 characters")
-      .max(512)
-      .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
-  ),
-  METRICS_PORT: optional(int(0, 65535)),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .max(512)
+    .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+    .optional(),
+  METRICS_PORT: int(0, 65535).optional(),
   METRICS_HOST: z.string().min(1).default("127.0.0.1"),
-  SERVER_API_MTLS_PORT: optional(int(0, 65535)),
-  SERVER_API_MTLS_CERT: optional(z.string()),
-  SERVER_API_MTLS_KEY: optional(z.string()),
-  SERVER_API_MTLS_CA: optional(z.string()),
+  SERVER_API_MTLS_PORT: int(0, 65535).optional(),
+  SERVER_API_MTLS_CERT: z.string().optional(),
+  SERVER_API_MTLS_KEY: z.string().optional(),
+  SERVER_API_MTLS_CA: z.string().optional(),
 });
 
 /** Every variable loadConfig reads: harnesses that spawn servers keep these out of a child's inherited environment. */
@@ -194,7 +191,9 @@ export function loadConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
   options: LoadConfigOptions = {},
 ): Config {
-  const parsed = envSchema.safeParse(env);
+  // An empty value (`DATABASE_URL=` in a .env copied from .env.example) counts as unset: its default.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = envSchema.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration (see .env.example):\n${lines.join("\n")}`);
