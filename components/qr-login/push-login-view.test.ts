@@ -1,10 +1,11 @@
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
+import { liveRegion, storeIn, textOf } from "../../test/support/login-view-html";
 import { PushLoginView } from "./push-login-view";
 import type { PushLoginViewProps } from "./push-login-view";
 import { createPushLoginStore } from "./push-store";
-import type { PushLoginState, PushLoginStore } from "./push-store";
+import type { PushLoginState } from "./push-store";
 import { QrLoginView } from "./qr-login-view";
 import { createQrLoginStore } from "./store";
 
@@ -20,37 +21,15 @@ const PENDING: Partial<PushLoginState> = {
 };
 const noop = () => {};
 
-/** A store in a given state. Server rendering reads the initial state, so it is made to be this one. */
-function storeIn(state: Partial<PushLoginState>): PushLoginStore {
-  const store = createPushLoginStore({
-    createClient: () => {
-      throw new Error("rendering must not open a socket");
-    },
-    now: () => T0,
-  });
-  store.setState(state);
-  return { ...store, getInitialState: store.getState };
-}
-
 function render(state: Partial<PushLoginState>, props: Partial<PushLoginViewProps> = {}): string {
   return renderToStaticMarkup(
-    createElement(PushLoginView, { store: storeIn(state), size: 232, onUseQr: noop, ...props }),
+    createElement(PushLoginView, {
+      store: storeIn(createPushLoginStore, state, T0),
+      size: 232,
+      onUseQr: noop,
+      ...props,
+    }),
   );
-}
-
-function textOf(html: string): string {
-  return html
-    .replace(/<style[\s\S]*?<\/style>/g, "")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&#x27;/g, "'")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
-function liveRegion(html: string): string {
-  const match = /<div class="qrl-status" aria-live="polite" aria-atomic="true">([\s\S]*?)<\/div>/.exec(html);
-  if (!match?.[1]) throw new Error("no aria-live region");
-  return textOf(match[1]);
 }
 
 function buttons(html: string): string[] {
@@ -173,20 +152,10 @@ describe("PushLoginView", () => {
 
 describe("QrLoginView with push offered", () => {
   it("shows Send to my phone beside the QR's own buttons, and not once signing in", () => {
-    const store = createQrLoginStore({
-      createClient: () => {
-        throw new Error("rendering must not open a socket");
-      },
-      now: () => T0,
-    });
     const render = (status: "waiting" | "expired" | "signing-in") => {
-      store.setState({ status, qr: "http://localhost:3000/api/login/requests/x", matchCode: "42", now: T0 });
+      const state = { status, qr: "http://localhost:3000/api/login/requests/x", matchCode: "42", now: T0 };
       const html = renderToStaticMarkup(
-        createElement(QrLoginView, {
-          store: { ...store, getInitialState: store.getState },
-          size: 232,
-          onUsePush: noop,
-        }),
+        createElement(QrLoginView, { store: storeIn(createQrLoginStore, state, T0), size: 232, onUsePush: noop }),
       );
       return buttons(html);
     };

@@ -2,9 +2,10 @@ import jsQR from "jsqr";
 import { createElement, Fragment } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
+import { liveRegion, storeIn, textOf } from "../../test/support/login-view-html";
 import { QrLoginView } from "./qr-login-view";
 import { createQrLoginStore } from "./store";
-import type { QrLoginState, QrLoginStore } from "./store";
+import type { QrLoginState } from "./store";
 
 const T0 = Date.parse("2030-01-01T00:00:00Z");
 const QR = "http://localhost:3000/api/login/requests/AAECAwQFBgcICQoLDA0ODw";
@@ -18,35 +19,10 @@ const WAITING: Partial<QrLoginState> = {
   attempts: 1,
 };
 
-/** A store in a given state. Server rendering reads the initial state, so it is made to be this one. */
-function storeIn(state: Partial<QrLoginState>): QrLoginStore {
-  const store = createQrLoginStore({
-    createClient: () => {
-      throw new Error("rendering must not open a socket");
-    },
-    now: () => T0,
-  });
-  store.setState(state);
-  return { ...store, getInitialState: store.getState };
-}
-
 function render(state: Partial<QrLoginState>, props: { walletLink?: string; theme?: object } = {}): string {
-  return renderToStaticMarkup(createElement(QrLoginView, { store: storeIn(state), size: 232, ...props }));
-}
-
-function textOf(html: string): string {
-  return html
-    .replace(/<style[\s\S]*?<\/style>/g, "")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&#x27;/g, "'")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
-function liveRegion(html: string): string {
-  const match = /<div class="qrl-status" aria-live="polite" aria-atomic="true">([\s\S]*?)<\/div>/.exec(html);
-  if (!match?.[1]) throw new Error("no aria-live region");
-  return textOf(match[1]);
+  return renderToStaticMarkup(
+    createElement(QrLoginView, { store: storeIn(createQrLoginStore, state, T0), size: 232, ...props }),
+  );
 }
 
 function buttons(html: string): string[] {
@@ -94,8 +70,8 @@ describe("QrLoginView", () => {
       createElement(
         Fragment,
         null,
-        createElement(QrLoginView, { store: storeIn(WAITING), size: 232 }),
-        createElement(QrLoginView, { store: storeIn(WAITING), size: 232 }),
+        createElement(QrLoginView, { store: storeIn(createQrLoginStore, WAITING, T0), size: 232 }),
+        createElement(QrLoginView, { store: storeIn(createQrLoginStore, WAITING, T0), size: 232 }),
       ),
     );
     expect(twice.match(/<style/g)).toHaveLength(1);

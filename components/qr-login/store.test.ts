@@ -1,196 +1,24 @@
 import { describe, expect, it, vi } from "vitest";
-import { LoginClientError } from "../../lib/client/login-client";
-import type { LoginClient, LoginSocket } from "../../lib/client/login-client";
 import { ERROR_MESSAGES } from "../../lib/protocol/errors";
-import type { LoginState, LoginStateEvent, RedeemResponse, StartedSession } from "../../lib/protocol/login";
+import type { RedeemResponse } from "../../lib/protocol/login";
+import {
+  REDEEMED,
+  T0,
+  TTL_MS,
+  USER,
+  clientError,
+  createFakeClient,
+  defer,
+  settle,
+  setUpStore,
+} from "../../test/support/fake-login-client";
 import { formatCountdown, buildWalletLink } from "./format";
 import { describeError, describeReason } from "./messages";
 import { createQrLoginStore, selectRemainingMs } from "./store";
 import type { QrLoginStoreDeps } from "./store";
 
-const T0 = Date.parse("2030-01-01T00:00:00Z");
-const TTL_MS = 120_000;
-const USER = { id: "u1", address: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", claims: {} };
-const REDEEMED: RedeemResponse = { accessToken: "token-1", tokenType: "Bearer", expiresIn: 900, user: USER };
-
-/** A failure as the real client reports it: the server's code with the server's text. */
-function clientError(code: string): LoginClientError {
-  const message = Object.hasOwn(ERROR_MESSAGES, code)
-    ? ERROR_MESSAGES[code as keyof typeof ERROR_MESSAGES]
-    : `local ${code}`;
-  return new LoginClientError(code, message);
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function defer<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Lets queued promise chains (the store's socket queue, redeem) run to their end. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/**
- * A stand-in for lib/client/login-client's LoginClient (which has its own tests against a
- * real Socket.IO server): it records calls, and the test decides every answer and event.
- * `start` answers at once unless `holdStarts` is set; `startFailures` makes the next starts fail.
- */
-function createFakeClient() {
-  const stateListeners = new Set<(event: LoginStateEvent) => void>();
-  const errorListeners = new Set<(error: LoginClientError) => void>();
-  const socketListeners = new Map<string, Set<() => void>>();
-  let session: StartedSession | undefined;
-  let current: LoginStateEvent | undefined;
-  let nextId = 1;
-
-  const fake = {
-    holdStarts: false,
-    heldStarts: [] as Deferred<void>[],
-    startFailures: [] as string[],
-    redeemResult: undefined as Deferred<RedeemResponse> | undefined,
-    calls: { start: [] as unknown[], cancel: [] as string[], redeem: 0, close: 0 },
-    isConnected: true,
-
-    emit(state: LoginState, extra: Partial<LoginStateEvent> = {}) {
-      if (session === undefined) throw new Error("no session to emit for");
-      const event = { sessionId: session.sessionId, state, ...extra };
-      current = event;
-      for (const listener of [...stateListeners]) listener(event);
-    },
-    emitError(code: string) {
-      for (const listener of [...errorListeners]) listener(clientError(code));
-    },
-    disconnect() {
-      fake.isConnected = false;
-      for (const listener of [...(socketListeners.get("disconnect") ?? [])]) listener();
-    },
-    reconnect() {
-      fake.isConnected = true;
-      for (const listener of [...(socketListeners.get("connect") ?? [])]) listener();
-    },
-    listenerCount: () =>
-      stateListeners.size + errorListeners.size + [...socketListeners.values()].reduce((n, set) => n + set.size, 0),
-    get session() {
-      return session;
-    },
-  };
-
-  const socket = {
-    get connected() {
-      return fake.isConnected;
-    },
-    on(event: string, listener: () => void) {
-      const set = socketListeners.get(event) ?? new Set();
-      set.add(listener);
-      socketListeners.set(event, set);
-      return socket;
-    },
-    off(event: string, listener: () => void) {
-      socketListeners.get(event)?.delete(listener);
-      return socket;
-    },
-  };
-
-  const client: LoginClient = {
-    socket: socket as unknown as LoginSocket,
-    async start(options) {
-      fake.calls.start.push(options);
-      if (fake.holdStarts) {
-        const held = defer<void>();
-        fake.heldStarts.push(held);
-        await held.promise;
-      }
-      const failure = fake.startFailures.shift();
-      if (failure !== undefined) throw clientError(failure);
-      const id = `session-${nextId++}`;
-      session = {
-        sessionId: id,
-        requestUri: `http://localhost:3000/api/login/requests/${id}`,
-        qr: `http://localhost:3000/api/login/requests/${id}`,
-        state: "pending",
-        expiresAt: new Date(T0 + TTL_MS).toISOString(),
-        matchCode: String(40 + nextId),
-        browserSecret: "secret",
-      };
-      current = { sessionId: id, state: "pending" };
-      return session;
-    },
-    async push() {
-      throw new Error("the QR store never pushes");
-    },
-    async resume() {
-      throw new Error("the store never resumes by itself; the client does");
-    },
-    async poll() {
-      throw new Error("the QR store never polls");
-    },
-    async cancel() {
-      if (session === undefined) throw clientError("no_session");
-      fake.calls.cancel.push(session.sessionId);
-      fake.emit("cancelled", { reason: "cancelled" });
-    },
-    onState(listener) {
-      stateListeners.add(listener);
-      return () => stateListeners.delete(listener);
-    },
-    onError(listener) {
-      errorListeners.add(listener);
-      return () => errorListeners.delete(listener);
-    },
-    waitForState() {
-      throw new Error("not used by the store");
-    },
-    async redeem() {
-      fake.calls.redeem++;
-      if (current?.state !== "approved") throw clientError("not_approved");
-      const response = await (fake.redeemResult?.promise ?? Promise.resolve(REDEEMED));
-      fake.emit("redeemed");
-      return response;
-    },
-    getSession: () => session,
-    getState: () => current,
-    close() {
-      fake.calls.close++;
-      stateListeners.clear();
-      errorListeners.clear();
-    },
-  };
-  return { fake, client };
-}
-
 function setUp(overrides: Partial<QrLoginStoreDeps> = {}) {
-  const clients: ReturnType<typeof createFakeClient>[] = [];
-  const onLogin = vi.fn();
-  const onError = vi.fn();
-  const store = createQrLoginStore({
-    createClient: () => {
-      const made = createFakeClient();
-      clients.push(made);
-      return made.client;
-    },
-    onLogin,
-    onError,
-    now: () => T0,
-    ...overrides,
-  });
-  const fake = () => {
-    const last = clients.at(-1);
-    if (last === undefined) throw new Error("no client made yet");
-    return last.fake;
-  };
-  return { store, clients, fake, onLogin, onError, state: () => store.getState() };
+  return setUpStore("qr", (deps) => createQrLoginStore({ ...deps, ...overrides }));
 }
 
 async function startWaiting(overrides: Partial<QrLoginStoreDeps> = {}) {
@@ -575,7 +403,7 @@ describe("createQrLoginStore", () => {
 
   it("dispose while the start is in flight cancels that session when it is acked, then closes", async () => {
     const { store, state, fake } = setUp();
-    const made = createFakeClient();
+    const made = createFakeClient("qr");
     made.fake.holdStarts = true;
     const { store: held } = setUp({ createClient: () => made.client });
     held.getState().start();
