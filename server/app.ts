@@ -39,7 +39,7 @@ import { countChannelDeliveries } from "./metrics/socket-deliveries";
 import { createRequestIds } from "./http/request-id";
 import { PROBE_TIMEOUT_MS, createAvailability } from "./availability";
 import { createDatabaseProbe } from "./db/probe";
-import { withDatabaseDeadline } from "./db/deadline";
+import { createDatabaseDeadline, withDatabaseDeadline } from "./db/deadline";
 import { loginRoom } from "./realtime/emit";
 import { createAttestorService } from "./attestor/attestor-service";
 import { ensureDemoAttestor, readDemoAttestorKey } from "./attestor/demo-attestor";
@@ -98,13 +98,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     // Opened now, so the first GET /api/ready does not pay for the connection.
     await databaseProbe.check().catch(() => {});
     // Everything below uses this client: on PostgreSQL a database that stops answering fails fast.
-    const db =
+    const deadline =
       database.provider === "sqlite"
-        ? database.prisma
-        : withDatabaseDeadline(database.prisma, {
+        ? undefined
+        : createDatabaseDeadline({
             isDown: () => availability.isDown("database"),
             probe: () => availability.probe("database"),
           });
+    const db = deadline ? withDatabaseDeadline(database.prisma, deadline) : database.prisma;
     const loginWrites = createLoginWrites({
       url: config.databaseUrl,
       prisma: db,
@@ -112,6 +113,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       onCheckpointerFailure: (err) => log.error({ err }, "WAL checkpointer failed; SQLite checkpoints on commit again"),
       onWriterFailure: (err) => log.error({ err }, "SQLite writer thread failed; login writes run on the main thread"),
       onPostgresConnectionError: (err) => log.warn({ err }, "PostgreSQL connection of the login writes failed"),
+      ...(deadline ? { deadline } : {}),
     });
     cleanups.push(() => loginWrites.close());
     log.info({ loginWrites: loginWrites.kind }, `login writes: ${loginWrites.kind}`);

@@ -11,7 +11,9 @@
  * The operation given up on is not cancelled: a write already sent may still land once the
  * database answers again (the 503 says "not done as far as we know", never "not done").
  *
- * Only for PostgreSQL: SQLite is a local file whose slow answers are lock waits, not outages.
+ * Every Prisma operation runs under it (withDatabaseDeadline), and so do the login hot path's own
+ * PostgreSQL writes (server/db/login-writes.ts). Only for PostgreSQL: SQLite is a local file whose
+ * slow answers are lock waits, not outages.
  */
 import { UnavailableError } from "../availability";
 import type { Db } from "./client";
@@ -29,30 +31,37 @@ export interface DatabaseDeadlineOptions {
 
 const SLOW = Symbol("slow");
 
-/** `prisma` with every operation under the rule above. */
-export function withDatabaseDeadline(prisma: Db, options: DatabaseDeadlineOptions): Db {
+/** Runs database work under the rule above; `start` begins it (it is never started twice). */
+export type DatabaseDeadline = <T>(start: () => PromiseLike<T>) => Promise<T>;
+
+export function createDatabaseDeadline(options: DatabaseDeadlineOptions): DatabaseDeadline {
   const slowMs = options.slowQueryMs ?? SLOW_QUERY_MS;
+  return async <T>(start: () => PromiseLike<T>): Promise<T> => {
+    const pending = Promise.resolve(start());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const slow = new Promise<typeof SLOW>((resolve) => {
+      timer = setTimeout(() => resolve(SLOW), slowMs);
+    });
+    try {
+      const first = await Promise.race([pending, slow]);
+      if (first !== SLOW) return first;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (options.isDown() || !(await options.probe())) {
+      // Given up on: its late failure (the connection dropping) has nobody left to tell.
+      pending.catch(() => {});
+      throw new UnavailableError("database");
+    }
+    return pending;
+  };
+}
+
+/** `prisma` with every operation under `deadline`. */
+export function withDatabaseDeadline(prisma: Db, deadline: DatabaseDeadline): Db {
   return prisma.$extends({
     query: {
-      async $allOperations({ args, query }) {
-        const pending = Promise.resolve(query(args));
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const slow = new Promise<typeof SLOW>((resolve) => {
-          timer = setTimeout(() => resolve(SLOW), slowMs);
-        });
-        try {
-          const first = await Promise.race([pending, slow]);
-          if (first !== SLOW) return first;
-        } finally {
-          clearTimeout(timer);
-        }
-        if (options.isDown() || !(await options.probe())) {
-          // Given up on: its late failure (the connection dropping) has nobody left to tell.
-          pending.catch(() => {});
-          throw new UnavailableError("database");
-        }
-        return pending;
-      },
+      $allOperations: ({ args, query }) => deadline(() => query(args)),
     },
   }) as unknown as Db;
 }

@@ -17,6 +17,7 @@ import { upsertUserOnLogin, type LoginInput, type User } from "./users";
 import { openSqliteStatements, type RefreshTokenRow, type SqliteStatementsOptions } from "./sqlite-statements";
 import { startSqliteWriter, type SqliteWriterOptions } from "./sqlite-writer";
 import { createPgLoginWrites } from "./pg-login-writes";
+import type { DatabaseDeadline } from "./deadline";
 
 export type { RefreshTokenRow } from "./sqlite-statements";
 
@@ -37,6 +38,8 @@ export interface SqliteLoginWritesOptions extends SqliteStatementsOptions, Sqlit
 export interface PostgresLoginWritesOptions {
   /** Told when an idle connection of the hot path's pool fails. */
   onPostgresConnectionError?: (error: Error) => void;
+  /** Fails a write the database does not answer as `unavailable` (./deadline.ts). */
+  deadline?: DatabaseDeadline;
 }
 
 export function createLoginWrites(
@@ -52,14 +55,15 @@ export function createPostgresLoginWrites(url: string, prisma: Db, options: Post
     ...parsePostgresUrl(url),
     ...(options.onPostgresConnectionError ? { onConnectionError: options.onPostgresConnectionError } : {}),
   });
+  const run: DatabaseDeadline = options.deadline ?? ((start) => Promise.resolve(start()));
   return {
     kind: writes.kind,
     recordLogin(input) {
       if (input.claims && Object.keys(input.claims).length > 0) return upsertUserOnLogin(prisma, input);
-      return writes.recordLogin(input);
+      return run(() => writes.recordLogin(input));
     },
-    findUser: (id) => writes.findUser(id),
-    insertRefreshToken: (row) => writes.insertRefreshToken(row),
+    findUser: (id) => run(() => writes.findUser(id)),
+    insertRefreshToken: (row) => run(() => writes.insertRefreshToken(row)),
     close: () => writes.close(),
   } satisfies LoginWrites;
 }

@@ -7,8 +7,9 @@
  * - The database stopped (connections reset) and unreachable (a blackhole: nothing answers, nothing
  *   closes): every attestor route that needs it (requests, metadata, the admin routes, the status
  *   list) answers `503 unavailable` with Retry-After within a second; challenges and channel auth
- *   need no database and are served. Once it is back: the pending request is still pending, and a
- *   proof answered 503 is not accepted again (its challenge was used).
+ *   need no database and are served; so is a wallet's login answer (it writes the user), whose
+ *   browser is told the login ended. Once it is back: the pending request is still pending, a
+ *   proof answered 503 is not accepted again (its challenge was used), and a login works.
  * - Redis killed: challenges, requests and an admin's decision answer `503 unavailable` within a
  *   second (a decision is not taken, so no credential is issued that cannot be delivered); channel
  *   auth, the admin list, trust and the status list need no Redis. Once it is back empty: no
@@ -37,7 +38,16 @@ import { hasRedisServer, startRedisProcess, type RedisProcess } from "../support
 import type { ServerProcess } from "../support/server-process";
 import { TEST_POSTGRES_URL } from "../support/services";
 import { startTcpProxy, type CutMode, type TcpProxy } from "../support/tcp-proxy";
-import { logIn, postJson, request, type HttpResult } from "../protocol/helpers";
+import {
+  logIn,
+  openBrowser,
+  postJson,
+  request,
+  scan,
+  signAnswer,
+  type BrowserSocket,
+  type HttpResult,
+} from "../protocol/helpers";
 
 /** The issue's bound for an answer while a dependency is down. */
 const FAST_FAIL_MS = 1_000;
@@ -91,6 +101,7 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
   let unsentProof: string;
   /** The Redis key and value of the issued request's challenge before it was used. */
   let usedChallenge: { key: string; value: string };
+  const browsers: BrowserSocket[] = [];
   let redisConnection: Redis | undefined;
   const redisClient = () => {
     redisConnection ??= new Redis(redis!.url, { maxRetriesPerRequest: 1, lazyConnect: false });
@@ -176,6 +187,7 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
   afterAll(() =>
     deployment.cleanup(
       () => redisConnection?.disconnect(),
+      () => browsers.forEach((socket) => socket.disconnect()),
       () => databaseProxy?.close(),
       () => redis?.stop(),
     ),
@@ -215,6 +227,10 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
     const kind = mode === "reset" ? "stopped" : "unreachable";
     it(`the database ${kind}: what needs it answers 503 unavailable within a second; after it is back nothing was lost or is replayable`, async () => {
       const proof = await signedRequest(member, ["member_since"]);
+      // A wallet's login answer writes the user too (the login writes share the deadline).
+      const browser = await openBrowser(node.url);
+      browsers.push(browser.socket);
+      const loginAnswer = await signAnswer(member, await scan(browser.session), browser.session.matchCode);
       databaseProxy!.cut(mode);
       try {
         // No database needed: a challenge, and channel auth for the wallet's own channel.
@@ -233,6 +249,7 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
         await expectFastUnavailable("distrust", "POST", `/api/attestor/admin/attestors/${attestorId}/distrust`);
         await expectFastUnavailable("rotate-key", "POST", `/api/attestor/admin/attestors/${attestorId}/rotate-key`);
         await expectFastUnavailable("status list", "GET", `/api/attestors/${attestorId}/status-list`);
+        await expectFastUnavailable("login answer", "POST", "/api/auth", loginAnswer);
       } finally {
         databaseProxy!.restore();
       }
@@ -253,6 +270,9 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
       }
       const status = await call("GET", `/api/attestors/${attestorId}/status-list`);
       expect(status.res.status).toBe(200);
+      // The browser of the login answered 503 was told it ended; a new login works.
+      await browser.states.waitForState(browser.session.sessionId, "expired");
+      await logIn(node.url, member);
     });
   }
 
