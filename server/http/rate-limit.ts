@@ -1,9 +1,10 @@
 /**
  * Per-IP rate limits of HTTP routes (docs/protocol.md sections 1.8 and 6.6): a sliding minute per
  * client IP (./client-ip.ts: X-Forwarded-For only through TRUSTED_PROXIES) in the stores' rate
- * limiter, so with REDIS_URL every node counts into one window. Every request counts, a refused
- * or malformed one too, and is counted before its body is read. Over the limit: `429 rate_limited`
- * with Retry-After (whole seconds); the route does not run.
+ * limiter, so with REDIS_URL every node counts into one window. Every request the route runs for
+ * counts, a refused or malformed one too, and is counted before its body is read. Over the limit:
+ * `429 rate_limited` with Retry-After (whole seconds, when the oldest counted request leaves the
+ * minute), not counted itself; the route does not run.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppContext } from "../context";

@@ -38,7 +38,9 @@ interface SessionEntry {
 }
 
 interface WindowEntry {
-  count: number;
+  /** When each hit still in the window was accepted (epoch ms), oldest first. */
+  hits: number[];
+  /** When the newest of them leaves the window: the entry is empty from then on. */
   resetAt: number;
 }
 
@@ -112,13 +114,21 @@ export function createMemoryStores({ now: readNow = Date.now }: MemoryStoresOpti
       // windowMs is part of the key so that two limits on the same key never share a counter.
       const mapKey = `${windowMs}:${key}`;
       let entry = windows.get(mapKey);
-      if (!entry || entry.resetAt <= now) {
-        entry = { count: 0, resetAt: now + windowMs };
+      if (!entry) {
+        entry = { hits: [], resetAt: now };
         windows.set(mapKey, entry);
       }
-      entry.count += 1;
-      if (entry.count > limit) return { ok: false, retryAfterMs: Math.max(1, entry.resetAt - now) };
-      return { ok: true, remaining: limit - entry.count };
+      const { hits } = entry;
+      let gone = 0;
+      while (gone < hits.length && hits[gone]! <= now - windowMs) gone++;
+      if (gone > 0) hits.splice(0, gone);
+      if (hits.length >= limit) {
+        // The hit whose leaving brings the count under the limit.
+        return { ok: false, retryAfterMs: Math.max(1, hits[hits.length - limit]! + windowMs - now) };
+      }
+      hits.push(now);
+      entry.resetAt = now + windowMs;
+      return { ok: true, remaining: limit - hits.length };
     },
   };
 

@@ -9,8 +9,9 @@
  *   on the Redis server, never read-then-write from a node.
  * - A state in ENDED_STATES is never left, whatever `from` says.
  * - `expect` values are compared on SHA-1 digests (see TRANSITION_SCRIPT).
- * - A rate-limit window is one counter key `${prefix}rl:${windowMs}:${key}` that starts
- *   at its first hit and expires with the window.
+ * - A rate limit is one sorted set `${prefix}rlw:${windowMs}:${key}` of the hits accepted in
+ *   the sliding window (scored by Redis's clock), pruned, counted and added to by one script;
+ *   it expires with its newest hit.
  * - A replay-cache claim is one `SET ${prefix}replay:${key} 1 PXAT expiresAt NX`: atomic,
  *   so exactly one node's claim wins, and the key is gone at expiresAt.
  * - Outages fail fast: no offline queue, no retry of a command, COMMAND_TIMEOUT_MS per
@@ -25,7 +26,7 @@
  *   attempt comes RECONNECT_MIN_MS after a drop, so a new epoch's second is always later
  *   than every claim the lost server had taken.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { Redis, ReplyError } from "ioredis";
 import { UnavailableError } from "../availability";
 import { ENDED_STATES } from "../../lib/protocol/login";
@@ -152,17 +153,25 @@ return {1, out}
 `;
 
 /*
- * KEYS[1] the counter key, ARGV[1] windowMs. Returns {count, pttl}. The expiry is set
- * whenever the key has none, not only on count 1, so a counter can never live forever.
+ * A sliding window (RateLimiter in ./types.ts): KEYS[1] a sorted set of the accepted hits, scored
+ * by Redis's own clock in ms (one clock for every node); ARGV[1] windowMs, ARGV[2] the limit,
+ * ARGV[3] a member unique to this hit. Returns {1, remaining} or {0, retryAfterMs}. The set
+ * expires with its newest hit, and a refused hit adds nothing.
  */
 const RATE_LIMIT_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-local pttl = redis.call('PTTL', KEYS[1])
-if pttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  pttl = tonumber(ARGV[1])
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+  return {0, math.max(1, tonumber(oldest[2]) + window - now)}
 end
-return {count, pttl}
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return {1, limit - count - 1}
 `;
 
 export interface RedisClientOptions {
@@ -319,13 +328,19 @@ export async function createRedisStores(opts: {
     },
   };
 
+  // Members of the rate limiter's sets: unique per hit across nodes (a random prefix per process).
+  const hitPrefix = randomBytes(6).toString("base64url");
+  let hitCount = 0;
   const rateLimiter: RateLimiter = {
     async hit(key, limit, windowMs): Promise<RateLimitResult> {
       const window = Math.max(1, Math.ceil(windowMs));
-      const reply = (await runRateLimit([`${opts.prefix}rl:${window}:${key}`], [String(window)])) as [number, number];
-      const [count, pttl] = reply;
-      if (count > limit) return { ok: false, retryAfterMs: Math.max(1, pttl) };
-      return { ok: true, remaining: limit - count };
+      const member = `${hitPrefix}:${(hitCount = (hitCount + 1) % Number.MAX_SAFE_INTEGER)}`;
+      const reply = (await runRateLimit(
+        [`${opts.prefix}rlw:${window}:${key}`],
+        [String(window), String(limit), member],
+      )) as [number, number];
+      const [accepted, value] = reply;
+      return accepted === 1 ? { ok: true, remaining: value } : { ok: false, retryAfterMs: value };
     },
   };
 

@@ -480,6 +480,25 @@ function describeStores(name: string, makeStores: () => Promise<Stores>) {
         expect(await rateLimiter.hit(key, 1, 200)).toEqual({ ok: true, remaining: 0 });
       });
 
+      it("slides: a hit leaves the window a window after it was accepted, not when a fixed window ends", async () => {
+        const key = `ip:${randomUUID()}`;
+        const { rateLimiter } = stores;
+        const windowMs = 3_000;
+        expect(await rateLimiter.hit(key, 2, windowMs)).toEqual({ ok: true, remaining: 1 });
+        await sleep(1_500);
+        expect(await rateLimiter.hit(key, 2, windowMs)).toEqual({ ok: true, remaining: 0 });
+        const full = await rateLimiter.hit(key, 2, windowMs);
+        if (full.ok) expect.unreachable("a third hit within the window was accepted");
+        // The first hit leaves first; the refused hit was not kept.
+        expect(full.retryAfterMs).toBeLessThanOrEqual(1_500);
+        await sleep(full.retryAfterMs + 50);
+        expect(await rateLimiter.hit(key, 2, windowMs)).toEqual({ ok: true, remaining: 0 });
+        // A fixed window would have started afresh here; the second hit is still in this one.
+        const again = await rateLimiter.hit(key, 2, windowMs);
+        if (again.ok) expect.unreachable("the window was reset instead of sliding");
+        expect(again.retryAfterMs).toBeGreaterThan(0);
+      });
+
       it("is shared by concurrent hits: exactly `limit` of them pass", async () => {
         const key = `ip:${randomUUID()}`;
         const results = await Promise.all(Array.from({ length: 50 }, () => stores.rateLimiter.hit(key, 10, 10_000)));

@@ -84,7 +84,12 @@ export interface LoginSessionStore {
 
 export type RateLimitResult = { ok: true; remaining: number } | { ok: false; retryAfterMs: number };
 
-/** Fixed-window counters, shared by all nodes when Redis is used. */
+/**
+ * Sliding-window limits, shared by all nodes when Redis is used: a hit is accepted when fewer
+ * than `limit` hits of the key were accepted in the last `windowMs` (a refused hit is not kept,
+ * so it never prolongs the wait). `retryAfterMs`: when the oldest of those leaves the window, so
+ * the next hit then is accepted. Each key keeps at most `limit` times, for `windowMs`.
+ */
 export interface RateLimiter {
   hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
 }
