@@ -6,29 +6,19 @@
  * not (409 attestor_not_hosted); ids are checked; a non-admin and a caller without a token are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCredential, presentCredential } from "../../lib/claims/credentials";
+import { issueCredential } from "../../lib/claims/credentials";
 import { generatePrivateJwk, privateKeyHexOf, publicJwkOf } from "../../lib/claims/es256k";
 import type { AdminAttestorView } from "../../lib/protocol/attestor";
-import { createWalletKey, type WalletKey } from "../../lib/wallet";
+import { createWalletKey } from "../../lib/wallet";
 import {
   createAttestor,
   findAttestor,
   readAttestorSigningKey,
   type AttestorRecord,
 } from "../../server/claims/attestor-records";
+import { answerPresenting, answerPresentingUntil, bearer } from "../support/presenting-login";
 import { startTestApp, type TestApp } from "../support/start-test-app";
-import {
-  WAIT_MS,
-  connectSocket,
-  expectError,
-  logIn,
-  postAuth,
-  postJson,
-  request,
-  scan,
-  signAnswer,
-  startLogin,
-} from "./helpers";
+import { WAIT_MS, expectError, logIn, postJson, request } from "./helpers";
 
 const admin = createWalletKey();
 const holder = createWalletKey();
@@ -40,7 +30,6 @@ let hosted: AttestorRecord;
 let outside: AttestorRecord;
 let credential: string;
 
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const adminPath = (suffix = "") => `${app.baseUrl}/api/attestor/admin/attestors${suffix}`;
 
 beforeAll(async () => {
@@ -71,35 +60,9 @@ afterAll(async () => {
   await app?.stop();
 });
 
-/** POST /api/auth of a login asking for CLAIMS, the holder presenting the credential. */
-async function answerPresenting(key: WalletKey) {
-  const { socket } = await connectSocket(app.baseUrl);
-  try {
-    const session = await startLogin(socket, { requiredClaims: CLAIMS });
-    const req = await scan(session);
-    const presentation = await presentCredential({
-      credential,
-      disclose: CLAIMS,
-      nonce: req.nonce,
-      aud: req.uri,
-      privateKeyHex: key.privateKey,
-    });
-    return await postAuth(app.baseUrl, { ...(await signAnswer(key, req, session.matchCode)), presentation });
-  } finally {
-    socket.disconnect();
-  }
-}
-
 /** Logins are tried until one answers `status` (the directory may hold the old trust for its cache). */
-async function loginUntil(status: number) {
-  const deadline = Date.now() + 4 * WAIT_MS;
-  let answer = await answerPresenting(holder);
-  while (answer.status !== status && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    answer = await answerPresenting(holder);
-  }
-  return answer;
-}
+const loginUntil = (status: number) =>
+  answerPresentingUntil(app.baseUrl, holder, credential, CLAIMS, (answer) => answer.status === status, 4 * WAIT_MS);
 
 const act = (id: string, action: string, token = adminToken) =>
   postJson<{ attestor: AdminAttestorView }>(adminPath(`/${id}/${action}`), {}, bearer(token));
@@ -139,7 +102,7 @@ describe("attestor records on the admin API", () => {
   });
 
   it("distrust refuses a login presenting the attestor's credential; trust accepts it again", async () => {
-    expect((await answerPresenting(holder)).status).toBe(200);
+    expect((await answerPresenting(app.baseUrl, holder, credential, CLAIMS)).status).toBe(200);
 
     const distrusted = await act(hosted.id, "distrust");
     expect(distrusted.status).toBe(200);

@@ -10,7 +10,7 @@ import { Writable } from "node:stream";
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { presentCredential, sdJwtHasher } from "../../lib/claims/credentials";
+import { sdJwtHasher } from "../../lib/claims/credentials";
 import { decryptCredential, generateDeliveryKey } from "../../lib/claims/delivery";
 import { publicJwkOf } from "../../lib/claims/es256k";
 import { signWalletProof, thumbprintOf } from "../../lib/claims/wallet-proof";
@@ -22,24 +22,17 @@ import {
   type CredentialRequestView,
 } from "../../lib/protocol/attestor";
 import type { ChannelEventPayload } from "../../lib/protocol/channels";
-import type { RedeemResponse } from "../../lib/protocol/login";
 import { createWalletKey, requestCredential, type WalletKey } from "../../lib/wallet";
 import { createLogger } from "../../server/logger";
 import { findAttestor, rotateAttestorKey } from "../../server/claims/attestor-records";
-import { startTestApp, type TestApp } from "../support/start-test-app";
 import {
-  WAIT_MS,
-  connectSocket,
-  expectError,
-  StateRecorder,
-  logIn,
-  postAuth,
-  postJson,
-  request,
-  scan,
-  signAnswer,
-  startLogin,
-} from "./helpers";
+  answerPresentingUntil,
+  answerPresenting as answerPresentingOf,
+  bearer,
+  logInPresenting as logInPresentingOf,
+} from "../support/presenting-login";
+import { startTestApp, type TestApp } from "../support/start-test-app";
+import { WAIT_MS, connectSocket, expectError, logIn, postJson, request } from "./helpers";
 
 const admin = createWalletKey();
 const logLines: string[] = [];
@@ -76,8 +69,6 @@ function deferred<T>() {
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function waitFor<T>(read: () => T | undefined, what: string): Promise<T> {
   const deadline = Date.now() + WAIT_MS;
@@ -156,52 +147,10 @@ function independentVerifier(issuerJwk: AttestorMetadata["jwk"]) {
   });
 }
 
-/** POST /api/auth of a login that asks for `claims`, with a presentation of `credential`. */
-async function answerPresenting(key: WalletKey, credential: string, claims: string[]) {
-  const { socket } = await connectSocket(app.baseUrl);
-  try {
-    const session = await startLogin(socket, { requiredClaims: claims });
-    const req = await scan(session);
-    const presentation = await presentCredential({
-      credential,
-      disclose: claims,
-      nonce: req.nonce,
-      aud: req.uri,
-      privateKeyHex: key.privateKey,
-    });
-    return await postAuth(app.baseUrl, { ...(await signAnswer(key, req, session.matchCode)), presentation });
-  } finally {
-    socket.disconnect();
-  }
-}
-
-/** A login that asks for `claims`, answered with a presentation of `credential`; the redeemed user. */
-async function logInPresenting(key: WalletKey, credential: string, claims: string[]) {
-  const { socket } = await connectSocket(app.baseUrl);
-  const states = new StateRecorder(socket);
-  try {
-    const session = await startLogin(socket, { requiredClaims: claims });
-    const req = await scan(session);
-    const presentation = await presentCredential({
-      credential,
-      disclose: claims,
-      nonce: req.nonce,
-      aud: req.uri,
-      privateKeyHex: key.privateKey,
-    });
-    const answer = await postAuth(app.baseUrl, { ...(await signAnswer(key, req, session.matchCode)), presentation });
-    expect(answer.status).toBe(200);
-    const approved = await states.waitForState(session.sessionId, "approved");
-    const redeemed = await postJson<RedeemResponse>(`${app.baseUrl}/api/auth/redeem`, {
-      sessionId: session.sessionId,
-      browserSecret: session.browserSecret,
-      code: approved.code,
-    });
-    return redeemed.body.user;
-  } finally {
-    socket.disconnect();
-  }
-}
+const answerPresenting = (key: WalletKey, credential: string, claims: string[]) =>
+  answerPresentingOf(app.baseUrl, key, credential, claims);
+const logInPresenting = (key: WalletKey, credential: string, claims: string[]) =>
+  logInPresentingOf(app.baseUrl, key, credential, claims);
 
 describe("demo attestor: issuance", () => {
   it("grants member_since at once: an SD-JWT VC bound to the wallet's key, every claim disclosable, accepted by an independent verifier", async () => {
@@ -372,12 +321,14 @@ describe("demo attestor: revocation", () => {
     expect(list.body.requests.find((r) => r.id === id)?.credentialStatus).toBe("revoked");
     await expect(independentVerifier(metadata.jwk).verify(credential)).rejects.toThrow(/Status is not valid/);
     // The verifier may hold the list for its 1 s ttl: logins are tried until one is refused.
-    const deadline = Date.now() + WAIT_MS;
-    let answer = await answerPresenting(key, credential, ["verified_email"]);
-    while (answer.status === 200 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      answer = await answerPresenting(key, credential, ["verified_email"]);
-    }
+    const answer = await answerPresentingUntil(
+      app.baseUrl,
+      key,
+      credential,
+      ["verified_email"],
+      (tried) => tried.status !== 200,
+      WAIT_MS,
+    );
     expect(answer.status).toBe(401);
     expect(answer.body).toMatchObject({ error: { code: "claims_invalid", reason: "credential_revoked" } });
   }, 90_000);
