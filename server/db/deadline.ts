@@ -57,11 +57,21 @@ export function createDatabaseDeadline(options: DatabaseDeadlineOptions): Databa
   };
 }
 
-/** `prisma` with every operation under `deadline`. */
+/** `prisma` with every operation, and every transaction as a whole, under `deadline`. */
 export function withDatabaseDeadline(prisma: Db, deadline: DatabaseDeadline): Db {
-  return prisma.$extends({
+  const extended = prisma.$extends({
     query: {
       $allOperations: ({ args, query }) => deadline(() => query(args)),
     },
   }) as unknown as Db;
+  // A transaction waits for its connection and its BEGIN outside any operation (10 s, then a
+  // 500): it is put under the deadline as a whole.
+  return new Proxy(extended, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (property !== "$transaction" || typeof value !== "function") return value;
+      return (...args: unknown[]) =>
+        deadline(() => (value as (...a: unknown[]) => PromiseLike<unknown>).apply(target, args));
+    },
+  });
 }

@@ -8,7 +8,7 @@
  *   closes): every attestor route that needs it (requests, metadata, the admin routes, the status
  *   list) answers `503 unavailable` with Retry-After within a second; challenges and channel auth
  *   need no database and are served; so is a wallet's login answer (it writes the user), whose
- *   browser is told the login ended. Once it is back: the pending request is still pending, a
+ *   browser is told the login ended, and creating a partner app (a transaction). Once it is back: the pending request is still pending, a
  *   proof answered 503 is not accepted again (its challenge was used), and a login works.
  * - Redis killed: challenges, requests and an admin's decision answer `503 unavailable` within a
  *   second (a decision is not taken, so no credential is issued that cannot be delivered); channel
@@ -250,6 +250,10 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
         await expectFastUnavailable("rotate-key", "POST", `/api/attestor/admin/attestors/${attestorId}/rotate-key`);
         await expectFastUnavailable("status list", "GET", `/api/attestors/${attestorId}/status-list`);
         await expectFastUnavailable("login answer", "POST", "/api/auth", loginAnswer);
+        // An interactive transaction waits for its connection outside any query.
+        const app = await call("POST", "/api/apps", { name: "Outage", address: createWalletKey().address }, adminToken);
+        expectUnavailable("create an app", app.res);
+        expect(app.ms, "create an app").toBeLessThan(FAST_FAIL_MS);
       } finally {
         databaseProxy!.restore();
       }
