@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENDED_STATES } from "../../lib/protocol/login";
 import type { LoginState } from "../../lib/protocol/login";
@@ -629,3 +630,35 @@ if (redisUnavailableReason && isCI) {
     });
   });
 }
+
+describe("memory rate limiter against a model of the sliding window", () => {
+  it("accepts, refuses and says when to retry exactly as a list of the accepted hits would, across many windows", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 300 }),
+        async (limit, gaps) => {
+          let now = 1_000_000;
+          const stores = createMemoryStores({ now: () => now });
+          const windowMs = 1000;
+          const accepted: number[] = [];
+          try {
+            for (const gap of gaps) {
+              now += gap;
+              const inWindow = accepted.filter((at) => at > now - windowMs);
+              const expected =
+                inWindow.length >= limit
+                  ? { ok: false, retryAfterMs: Math.max(1, inWindow[inWindow.length - limit]! + windowMs - now) }
+                  : { ok: true, remaining: limit - inWindow.length - 1 };
+              expect(await stores.rateLimiter.hit("ip:model", limit, windowMs)).toEqual(expected);
+              if (expected.ok) accepted.push(now);
+            }
+          } finally {
+            await stores.close();
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
