@@ -218,6 +218,20 @@ export function refreshCookieOf(res: HttpResult): { pair: string; value: string;
   return { pair, value: pair.slice("wl_refresh=".length), header };
 }
 
+/** Waits for `session`'s `approved` on `states`, then redeems its code (POST /api/auth/redeem). */
+export async function redeemApproved(
+  baseUrl: string,
+  states: StateRecorder,
+  session: { sessionId: string; browserSecret: string },
+) {
+  const approved = await states.waitForState(session.sessionId, "approved");
+  return postJson<RedeemResponse>(`${baseUrl}/api/auth/redeem`, {
+    sessionId: session.sessionId,
+    browserSecret: session.browserSecret,
+    code: approved.code,
+  });
+}
+
 /** The whole login through the wire: start, scan, approve, redeem. */
 export async function logIn(baseUrl: string, key: WalletKey = createWalletKey()) {
   const browser = await openBrowser(baseUrl);
@@ -226,12 +240,7 @@ export async function logIn(baseUrl: string, key: WalletKey = createWalletKey())
     const req = await scan(session);
     const answer = await postAuth(baseUrl, await signAnswer(key, req, session.matchCode));
     expect(answer.status).toBe(200);
-    const approved = await states.waitForState(session.sessionId, "approved");
-    const redeemed = await postJson<RedeemResponse>(`${baseUrl}/api/auth/redeem`, {
-      sessionId: session.sessionId,
-      browserSecret: session.browserSecret,
-      code: approved.code,
-    });
+    const redeemed = await redeemApproved(baseUrl, states, session);
     expect(redeemed.status).toBe(200);
     const cookie = refreshCookieOf(redeemed);
     if (!cookie) throw new Error("no refresh cookie");

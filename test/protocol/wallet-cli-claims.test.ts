@@ -4,17 +4,13 @@
  * presents it when a browser's login asks for claims, and `demo --auto --claim` plays both
  * sides. Each command is a real child process.
  */
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RedeemResponse } from "../../lib/protocol/login";
 import { startTestApp, type TestApp } from "../support/start-test-app";
-import { connectSocket, postJson, startLogin, StateRecorder } from "./helpers";
+import { runWalletCli, walletCliLogin } from "../support/wallet-cli";
+import { connectSocket, startLogin, StateRecorder } from "./helpers";
 
-const run = promisify(execFile);
-const CLI = path.resolve("scripts/wallet-cli.ts");
 let app: TestApp;
 
 beforeAll(async () => {
@@ -24,18 +20,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function wallet(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", CLI, ...args], {
-      env: { ...process.env, DATA_DIR: app.dataDir, PUBLIC_URL: app.baseUrl, NODE_ENV: "test" },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-  }
-}
+const wallet = (...args: string[]) => runWalletCli(app, args, 30_000);
 
 describe("wallet CLI and verifiable claims", () => {
   it("refuses to answer a login that asks for claims before it has a credential, signing nothing", async () => {
@@ -62,23 +47,7 @@ describe("wallet CLI and verifiable claims", () => {
     const saved = await readFile(path.join(app.dataDir, "wallet-cli-credential.txt"), "utf8");
     expect(saved.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+(~[\w-]+)+~$/);
 
-    const { socket } = await connectSocket(app.baseUrl);
-    const states = new StateRecorder(socket);
-    try {
-      const session = await startLogin(socket, { requiredClaims: ["age_over_18"] });
-      const result = await wallet("login", session.qr, "--match", session.matchCode);
-      expect(result.stderr).toBe("");
-      expect(result.code).toBe(0);
-      const approved = await states.waitForState(session.sessionId, "approved");
-      const redeemed = await postJson<RedeemResponse>(`${app.baseUrl}/api/auth/redeem`, {
-        sessionId: session.sessionId,
-        browserSecret: session.browserSecret,
-        code: approved.code,
-      });
-      expect(redeemed.body.user.claims).toEqual({ age_over_18: true });
-    } finally {
-      socket.disconnect();
-    }
+    expect(await walletCliLogin(app, ["age_over_18"], wallet)).toEqual({ age_over_18: true });
   }, 60_000);
 
   it("demo --auto --claim plays the browser and a wallet with an attested claim", async () => {

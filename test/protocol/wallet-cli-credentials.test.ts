@@ -4,29 +4,19 @@
  * an admin approves it, the list with issuer, claims and status (revoked after an admin revokes
  * it), delete, and `login` presenting a kept credential to a login that asks for its claim.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AdminRequestView } from "../../lib/protocol/attestor";
-import type { RedeemResponse } from "../../lib/protocol/login";
 import { createWalletKey, importWalletKey } from "../../lib/wallet";
 import { startTestApp, type TestApp } from "../support/start-test-app";
-import { WAIT_MS, connectSocket, logIn, postJson, request, startLogin, StateRecorder } from "./helpers";
+import { WALLET_CLI, runWalletCli, walletCliEnv, walletCliLogin } from "../support/wallet-cli";
+import { WAIT_MS, logIn, postJson, request } from "./helpers";
 
-const run = promisify(execFile);
-const CLI = path.resolve("scripts/wallet-cli.ts");
 const admin = createWalletKey();
 let app: TestApp;
 let adminToken: string;
-
-const env = (): NodeJS.ProcessEnv => ({
-  ...process.env,
-  DATA_DIR: app.dataDir,
-  PUBLIC_URL: app.baseUrl,
-  NODE_ENV: "test",
-});
 
 beforeAll(async () => {
   app = await startTestApp({ ADMIN_ADDRESSES: admin.address, STATUS_LIST_TTL_SECONDS: "1" });
@@ -36,18 +26,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function wallet(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", CLI, ...args], {
-      env: env(),
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-  }
-}
+const wallet = (...args: string[]) => runWalletCli(app, args, 60_000);
 
 const adminHeaders = () => ({ authorization: `Bearer ${adminToken}` });
 
@@ -72,30 +51,14 @@ describe("wallet CLI credentials", () => {
     expect(listed.stdout).toContain(`issuer:  ${app.baseUrl}/attestor`);
     expect(listed.stdout).toContain(`claims:  {"member_since":"${today}"}`);
 
-    const { socket } = await connectSocket(app.baseUrl);
-    const states = new StateRecorder(socket);
-    try {
-      const session = await startLogin(socket, { requiredClaims: ["member_since"] });
-      const result = await wallet("login", session.qr, "--match", session.matchCode);
-      expect(result.stderr).toBe("");
-      expect(result.code).toBe(0);
-      const approved = await states.waitForState(session.sessionId, "approved");
-      const redeemed = await postJson<RedeemResponse>(`${app.baseUrl}/api/auth/redeem`, {
-        sessionId: session.sessionId,
-        browserSecret: session.browserSecret,
-        code: approved.code,
-      });
-      expect(redeemed.body.user.claims).toEqual({ member_since: today });
-    } finally {
-      socket.disconnect();
-    }
+    expect(await walletCliLogin(app, ["member_since"], wallet)).toEqual({ member_since: today });
   }, 120_000);
 
   it("request-credential waits for an admin's approval of verified_email; a revoke shows in the list; delete removes it", async () => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", CLI, "request-credential", "--claim", "verified_email", "--email", "cli@example.com"],
-      { env: env(), stdio: ["ignore", "pipe", "pipe"] },
+      ["--import", "tsx", WALLET_CLI, "request-credential", "--claim", "verified_email", "--email", "cli@example.com"],
+      { env: walletCliEnv(app), stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
     let stderr = "";

@@ -4,20 +4,18 @@
  * typed number from stdin, the non-interactive --number / --not-me answers, and a request the
  * server lost (`push:closed` `store_reset`) told in words.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedeemResponse } from "../../lib/protocol/login";
 import { createWalletKey } from "../../lib/wallet";
 import { closeForgottenPushes } from "../../server/realtime/push-handlers";
 import { startTestApp, type TestApp } from "../support/start-test-app";
+import { WALLET_CLI, runWalletCli, walletCliEnv } from "../support/wallet-cli";
 import { WAIT_MS, connectSocket, emitAck, postJson, startLogin, StateRecorder } from "./helpers";
 
-const run = promisify(execFile);
-const CLI = path.resolve("scripts/wallet-cli.ts");
 const CLI_WAIT_MS = 4 * WAIT_MS;
 let app: TestApp;
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -32,26 +30,11 @@ afterAll(async () => {
   await app?.stop();
 });
 
-function cliEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, DATA_DIR: app.dataDir, PUBLIC_URL: app.baseUrl, NODE_ENV: "test" };
-}
-
-async function wallet(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", CLI, ...args], {
-      env: cliEnv(),
-      timeout: CLI_WAIT_MS,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-  }
-}
+const wallet = (...args: string[]) => runWalletCli(app, args, CLI_WAIT_MS);
 
 /** A running `listen`, with waits on its output and its exit. */
 function listen(...args: string[]) {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "listen", ...args], { env: cliEnv() });
+  const child = spawn(process.execPath, ["--import", "tsx", WALLET_CLI, "listen", ...args], { env: walletCliEnv(app) });
   children.push(child);
   let stdout = "";
   let stderr = "";

@@ -4,13 +4,12 @@
  */
 import { expect } from "vitest";
 import { presentCredential } from "../../lib/claims/credentials";
-import type { RedeemResponse } from "../../lib/protocol/login";
 import type { WalletKey } from "../../lib/wallet";
 import {
   StateRecorder,
   connectSocket,
   postAuth,
-  postJson,
+  redeemApproved,
   scan,
   signAnswer,
   startLogin,
@@ -72,13 +71,7 @@ export async function logInPresenting(baseUrl: string, key: WalletKey, credentia
   try {
     const { session, answer } = await answerOn(socket, baseUrl, key, credential, claims);
     expect(answer.status).toBe(200);
-    const approved = await states.waitForState(session.sessionId, "approved");
-    const redeemed = await postJson<RedeemResponse>(`${baseUrl}/api/auth/redeem`, {
-      sessionId: session.sessionId,
-      browserSecret: session.browserSecret,
-      code: approved.code,
-    });
-    return redeemed.body.user;
+    return (await redeemApproved(baseUrl, states, session)).body.user;
   } finally {
     socket.disconnect();
   }
