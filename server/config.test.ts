@@ -181,3 +181,19 @@ describe("loadConfig: empty values", () => {
     expect(() => load({ DEMO_ATTESTOR: "yes" })).toThrow(/DEMO_ATTESTOR/);
   });
 });
+
+describe("loadConfig: server API mTLS", () => {
+  it("refuses a certificate, key or CA that is neither PEM text nor a readable file, naming it", () => {
+    const mtls = {
+      SERVER_API_MTLS_PORT: "0",
+      SERVER_API_MTLS_CERT: "/nonexistent/c.pem",
+      SERVER_API_MTLS_KEY: "-----BEGIN x",
+      SERVER_API_MTLS_CA: "-----BEGIN x",
+    };
+    expect(() => load(mtls)).toThrow(
+      /SERVER_API_MTLS_CERT: neither PEM text nor a readable file: \/nonexistent\/c\.pem/,
+    );
+    const file = path.join(import.meta.dirname, "../package.json");
+    expect(load({ ...mtls, SERVER_API_MTLS_CERT: file }).apiMtls).toMatchObject({ cert: file });
+  });
+});

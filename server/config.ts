@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { appIdSchema, appKeySchema, appSecretSchema } from "./channels/credentials";
@@ -216,6 +217,11 @@ export function loadConfig(
       "Invalid configuration (see .env.example):\n  SERVER_API_MTLS_PORT: needs SERVER_API_MTLS_CERT, SERVER_API_MTLS_KEY and SERVER_API_MTLS_CA",
     );
   }
+  if (e.SERVER_API_MTLS_PORT !== undefined) {
+    checkPemOrFile("SERVER_API_MTLS_CERT", e.SERVER_API_MTLS_CERT);
+    checkPemOrFile("SERVER_API_MTLS_KEY", e.SERVER_API_MTLS_KEY);
+    checkPemOrFile("SERVER_API_MTLS_CA", e.SERVER_API_MTLS_CA);
+  }
   const trustedAttestors = parseTrustedAttestors(e.TRUSTED_ATTESTORS);
   const trustedProxies = parseTrustedProxies(e.TRUSTED_PROXIES, e.TRUST_PROXY ?? false);
   const dataDir = path.resolve(e.DATA_DIR);
@@ -289,6 +295,18 @@ export function loadConfig(
             ca: e.SERVER_API_MTLS_CA ?? "",
           },
   };
+}
+
+/** PEM text, or the path of a file this process can read (server/http/mtls-server.ts reads it at start). */
+function checkPemOrFile(name: string, value: string | undefined): void {
+  if (value === undefined || value.includes("-----BEGIN")) return;
+  try {
+    fs.accessSync(value, fs.constants.R_OK);
+  } catch {
+    throw new ConfigError(
+      `Invalid configuration (see .env.example):\n  ${name}: neither PEM text nor a readable file: ${value.slice(0, 200)}`,
+    );
+  }
 }
 
 /** TRUSTED_PROXIES entries (IPs, CIDRs), plus loopback when TRUST_PROXY=true. */

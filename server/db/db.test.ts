@@ -353,3 +353,13 @@ async function runPg<T>(url: string, sql: string): Promise<T[]> {
     await client.end();
   }
 }
+
+describe("migrateDatabase: a PostgreSQL that does not answer", () => {
+  it("stops the start with a message naming the database and why, never its password", async () => {
+    const start = migrateDatabase({ url: "postgresql://app:hunter2-secret@127.0.0.1:1/walletdb", log: () => {} });
+    await expect(start).rejects.toThrow(
+      /PostgreSQL at 127\.0\.0\.1:1\/walletdb \(DATABASE_URL\) did not answer.*ECONNREFUSED/,
+    );
+    await expect(start).rejects.not.toThrow(/hunter2/);
+  });
+});

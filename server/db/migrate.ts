@@ -69,6 +69,8 @@ const PG_MIGRATE_LOCK_KEY = 72707369;
 // Long enough for another node's migration to finish, short enough that a stuck
 // lock surfaces as an error rather than a hung deploy.
 const LOCK_WAIT_MS = 60_000;
+/** How long the start waits for PostgreSQL to accept the migrator's connection (a silent host would hang it). */
+const PG_CONNECT_TIMEOUT_MS = 10_000;
 
 // Exactly the engine's DDL (sql-schema-connector), so the CLI finds what it expects.
 const SQLITE_HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
@@ -272,11 +274,21 @@ function formatSqliteTimestamp(date: Date): string {
 async function migratePostgres(url: string, migrations: Migration[], log: (msg: string) => void): Promise<string[]> {
   const { default: pgModule } = await import("pg");
   const { connectionString, schema } = parsePostgresUrl(url);
-  const client: pg.Client = new pgModule.Client({ connectionString });
+  const client: pg.Client = new pgModule.Client({ connectionString, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
   // A dropped connection also rejects the pending query; without a listener the
   // 'error' event would crash the process instead.
   client.on("error", () => {});
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    // The start's first contact with the database: say which one (without its password) and why.
+    const where = new URL(url);
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `PostgreSQL at ${where.host}${where.pathname} (DATABASE_URL) did not answer within ${PG_CONNECT_TIMEOUT_MS / 1000} s: ${cause}`,
+      { cause: error },
+    );
+  }
   let isLocked = false;
   try {
     if (schema) {
