@@ -20,6 +20,33 @@ const QUANTILES = { p50: 0.5, p90: 0.9, p99: 0.99, max: 1 };
 /** Latencies in ms, each figure rounded to 3 decimals. */
 export const summarizeMs = (values: number[]): LatencySummary => summarize(values, QUANTILES, 3);
 
+/** What every login load generator takes. */
+export interface LoadOptions {
+  url: string;
+  /** Browser + wallet (or phone) pairs, each looping logins. */
+  pairs: number;
+  warmupMs: number;
+  durationMs: number;
+  drainMs: number;
+  stepTimeoutMs: number;
+}
+
+/** What every login load result holds (see loadResultBase). */
+export interface LoadResultBase {
+  pairs: number;
+  connectedPairs: number;
+  signer: string;
+  durationMs: number;
+  logins: number;
+  loginsPerSec: number;
+  /** All logins completed, warm-up and drain included. */
+  loginsTotal: number;
+  errors: ErrorCounts;
+  errorCount: number;
+  /** CPU this process used over the window, as a share of one core. */
+  generatorCpuCores: number;
+}
+
 export interface WindowTiming {
   warmupMs: number;
   durationMs: number;
@@ -64,7 +91,7 @@ export function loadResultBase(
   run: { connectedPairs: number; logins: number; loginsTotal: number },
   errors: ErrorCounts,
   measured: LoadWindow,
-) {
+): LoadResultBase {
   return {
     pairs: options.pairs,
     connectedPairs: run.connectedPairs,

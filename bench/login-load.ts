@@ -24,18 +24,21 @@ import type {
 import { buildLoginMessage } from "../lib/wallet";
 import { formatSiweMessage } from "../lib/protocol/siwe";
 import { checkBenchSigner, createBenchWallet, type BenchWallet } from "./native-signer";
-import { loadClock, loadResultBase, runAloneIfMain, runInWindow, summarizeMs, type LatencySummary } from "./load-run";
+import {
+  loadClock,
+  loadResultBase,
+  runAloneIfMain,
+  runInWindow,
+  summarizeMs,
+  type LatencySummary,
+  type LoadOptions,
+  type LoadResultBase,
+} from "./load-run";
 import { countError as countErrorIn } from "./stats";
 
 export type { LatencySummary } from "./load-run";
 
-export interface LoginLoadOptions {
-  url: string;
-  pairs: number;
-  warmupMs: number;
-  durationMs: number;
-  drainMs: number;
-  stepTimeoutMs: number;
+export interface LoginLoadOptions extends LoadOptions {
   /** A bound on each pair's loop besides the clock. */
   maxLoginsPerPair: number;
   /**
@@ -52,15 +55,7 @@ export interface LoginLoadOptions {
   peer?: "siwe-next";
 }
 
-export interface LoginLoadResult {
-  pairs: number;
-  connectedPairs: number;
-  signer: string;
-  durationMs: number;
-  logins: number;
-  loginsPerSec: number;
-  /** All logins completed, warm-up and drain included. */
-  loginsTotal: number;
+export interface LoginLoadResult extends LoadResultBase {
   /** Wallet's 200 -> browser's `approved` (ms). */
   approveToBrowser: LatencySummary;
   /** Wallet sends POST /api/auth -> browser's `approved` (ms). */
@@ -69,14 +64,10 @@ export interface LoginLoadResult {
   fullLogin: LatencySummary;
   /** Share of logins where the browser heard `approved` before the wallet got its 200. */
   browserFirstShare: number;
-  errors: Record<string, number>;
-  errorCount: number;
   /** New HTTP connections the generator had to open inside the measured window (0 is the aim). */
   connectionsOpenedInWindow: number;
   /** Requests sent again after the server reset a reused keep-alive socket (not errors, but counted). */
   httpRetries: number;
-  /** CPU this process used over the window, as a share of one core. */
-  generatorCpuCores: number;
   /** This process's own event-loop delay p99 over the window (ms): time it adds to what it measures. */
   generatorLoopDelayP99Ms: number;
 }

@@ -18,36 +18,28 @@ import type { LoginStateEvent } from "../lib/protocol/login";
 import type { PushRequest } from "../lib/protocol/push";
 import type { SocketClientToServerEvents, SocketServerToClientEvents } from "../lib/protocol/socket-events";
 import { createPushApproval, pairDevice, signDeviceChallenge, type WalletKey } from "../lib/wallet";
-import { loadClock, loadResultBase, runAloneIfMain, runInWindow, summarizeMs, type LatencySummary } from "./load-run";
+import {
+  loadClock,
+  loadResultBase,
+  runAloneIfMain,
+  runInWindow,
+  summarizeMs,
+  type LatencySummary,
+  type LoadOptions,
+  type LoadResultBase,
+} from "./load-run";
 import { checkBenchSigner, createBenchWallet } from "./native-signer";
 import { countError as countErrorIn } from "./stats";
 
-export interface PushLoadOptions {
-  url: string;
-  pairs: number;
-  warmupMs: number;
-  durationMs: number;
-  drainMs: number;
-  stepTimeoutMs: number;
-}
+export type PushLoadOptions = LoadOptions;
 
-export interface PushLoadResult {
-  pairs: number;
-  connectedPairs: number;
-  signer: string;
-  durationMs: number;
-  logins: number;
-  loginsPerSec: number;
-  loginsTotal: number;
+export interface PushLoadResult extends LoadResultBase {
   /** `login:push` emitted by the page -> `push:request` at the phone (ms). */
   requestToPhone: LatencySummary;
   /** `push:approve` sent by the phone -> `login:state` approved at the page (ms). */
   approveToBrowser: LatencySummary;
   /** `login:push` emitted -> redeem answered (ms). */
   fullLogin: LatencySummary;
-  errors: Record<string, number>;
-  errorCount: number;
-  generatorCpuCores: number;
 }
 
 export const DEFAULT_PUSH_LOAD: Omit<PushLoadOptions, "url"> = {
