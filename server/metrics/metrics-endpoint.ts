@@ -51,14 +51,16 @@ async function sendMetrics(metrics: AppMetrics, req: IncomingMessage, res: Serve
   }
 }
 
+const BEARER = /^bearer +(\S+) *$/i;
+
 const isReadMethod = (req: IncomingMessage) => req.method === "GET" || req.method === "HEAD";
 
 /** `GET /metrics` on the main port: the bearer token, or 404 when none is configured. */
 export function createGuardedMetricsHandler(metrics: AppMetrics, token: string | undefined, log: Logger): NodeListener {
   return (req, res) => {
     if (token === undefined || !isReadMethod(req)) return sendError(res, "not_found");
-    const header = req.headers.authorization ?? "";
-    const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : "";
+    // The scheme is case-insensitive (RFC 9110 11.1), as for the API's access tokens.
+    const given = BEARER.exec(req.headers.authorization ?? "")?.[1] ?? "";
     if (!timingSafeEqualString(given, token)) {
       return sendError(res, "invalid_token", { "WWW-Authenticate": 'Bearer realm="metrics"' });
     }

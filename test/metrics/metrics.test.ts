@@ -77,6 +77,14 @@ describe("GET /metrics", () => {
     expectError(basic, 401, "invalid_token");
     expectError(await postJson(`${app.baseUrl}/metrics`, {}, { authorization: `Bearer ${TOKEN}` }), 404, "not_found");
     await scrape();
+    // The scheme's case does not matter (RFC 9110), the token's does.
+    expect((await request(`${app.baseUrl}/metrics`, { headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(
+      200,
+    );
+    const upper = await request(`${app.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` },
+    });
+    expectError(upper, 401, "invalid_token");
   });
 
   it("serves the listener of its own (METRICS_PORT) on 127.0.0.1 without a token, /metrics only", async () => {
