@@ -6,7 +6,9 @@
  * Order matters: the wallet is subscribed before it asks, so a credential granted at once cannot
  * pass before anyone listens; deliveries are kept by request id until the answer names it. On
  * receipt the credential must be the attestor's (its signature, its `iss`) and bound to this
- * wallet's key (`cnf.jwk`), else it is refused (`invalid_credential`).
+ * wallet's key (`cnf.jwk`), else it is refused (`invalid_credential`). A request answered
+ * `unavailable` is asked again after Retry-After (a few times), each time over a new challenge:
+ * the server may have used the old one before its database failed.
  * Browser-safe: the simulator and the CLI both use it.
  */
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
@@ -29,7 +31,7 @@ import type { ChannelAuthResponse } from "../protocol/channels";
 import { ChannelsClientError, createChannelsClient } from "../sdk/channels-client";
 import { WalletError } from "./wallet-error";
 import type { WalletKey } from "./wallet-key";
-import { requestJson, type WalletFetchOptions } from "./wallet-login";
+import { requestJson, requestJsonOnce, retryUnavailable, type WalletFetchOptions } from "./wallet-login";
 
 /** Long enough for an admin to look; a page may wait longer by asking again. */
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 10 * 60_000;
@@ -58,16 +60,18 @@ export interface ReceivedCredential {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+const postInit = (body: unknown): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json", accept: "application/json" },
+  body: JSON.stringify(body),
+});
+
 function post(url: string, body: unknown, options: WalletFetchOptions) {
-  return requestJson(
-    url,
-    {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify(body),
-    },
-    options,
-  );
+  return requestJson(url, postInit(body), options);
+}
+
+function postOnce(url: string, body: unknown, options: WalletFetchOptions) {
+  return requestJsonOnce(url, postInit(body), options);
 }
 
 /** The attestor's public description (GET /api/attestor). */
@@ -167,22 +171,25 @@ export async function requestCredential(input: RequestCredentialInput): Promise<
       });
     });
 
-    const challenge = (await post(
-      `${endpoint}${ATTESTOR_API_PATHS.challenges}`,
-      {},
-      fetchOptions,
-    )) as ChallengeResponse;
-    const proof = signWalletProof(input.key.privateKey, PROOF_TYPES.request, {
-      aud: metadata.iss,
-      iat: nowSeconds(),
-      nonce: challenge.nonce,
-      claims: input.claims,
-      ...(input.email === undefined ? {} : { email: input.email }),
-      delivery_jwk: deliveryKey.publicJwk,
-    });
-    const { request } = (await post(`${endpoint}${ATTESTOR_API_PATHS.requests}`, { proof }, fetchOptions)) as {
-      request: CredentialRequestView;
-    };
+    // A request answered `unavailable` may have used its challenge: each try takes a new one.
+    const { request } = await retryUnavailable(async () => {
+      const challenge = (await postOnce(
+        `${endpoint}${ATTESTOR_API_PATHS.challenges}`,
+        {},
+        fetchOptions,
+      )) as ChallengeResponse;
+      const proof = signWalletProof(input.key.privateKey, PROOF_TYPES.request, {
+        aud: metadata.iss,
+        iat: nowSeconds(),
+        nonce: challenge.nonce,
+        claims: input.claims,
+        ...(input.email === undefined ? {} : { email: input.email }),
+        delivery_jwk: deliveryKey.publicJwk,
+      });
+      return (await postOnce(`${endpoint}${ATTESTOR_API_PATHS.requests}`, { proof }, fetchOptions)) as {
+        request: CredentialRequestView;
+      };
+    }, fetchOptions);
     input.onRequested?.(request);
 
     const delivered = await new Promise<{ jwe?: string; refused?: true }>((resolve, reject) => {

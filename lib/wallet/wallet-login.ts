@@ -170,20 +170,29 @@ const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: 
 const UNAVAILABLE_ATTEMPTS = 3;
 
 /** A JSON answer, or a WalletError with the protocol code; `unavailable` is tried again a few times. */
-export async function requestJson(url: string, init: RequestInit, options: WalletFetchOptions): Promise<unknown> {
-  for (let attempt = 1; ; attempt++) {
+export function requestJson(url: string, init: RequestInit, options: WalletFetchOptions): Promise<unknown> {
+  return retryUnavailable(() => requestJsonOnce(url, init, options), options);
+}
+
+/**
+ * Runs `attempt` again after Retry-After (1-5 s) while it fails `unavailable`, UNAVAILABLE_ATTEMPTS
+ * times in all. A step that uses up something single-use (a challenge) retries from taking a new one.
+ */
+export async function retryUnavailable<T>(attempt: () => Promise<T>, options: WalletFetchOptions): Promise<T> {
+  for (let tries = 1; ; tries++) {
     try {
-      return await requestJsonOnce(url, init, options);
+      return await attempt();
     } catch (error) {
       const isRetryable = error instanceof WalletError && error.code === "unavailable" && !options.signal?.aborted;
-      if (!isRetryable || attempt >= UNAVAILABLE_ATTEMPTS) throw error;
+      if (!isRetryable || tries >= UNAVAILABLE_ATTEMPTS) throw error;
       const seconds = Math.min(5, Math.max(1, error.retryAfterSeconds ?? 1));
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     }
   }
 }
 
-async function requestJsonOnce(url: string, init: RequestInit, options: WalletFetchOptions): Promise<unknown> {
+/** One request: a JSON answer, or a WalletError with the protocol code (`unavailable` too). */
+export async function requestJsonOnce(url: string, init: RequestInit, options: WalletFetchOptions): Promise<unknown> {
   // Called as a plain function: browsers reject fetch invoked as a method of another object.
   const doFetch = options.fetch ?? globalThis.fetch;
   let response: Response;

@@ -9,7 +9,8 @@
  *   list) answers `503 unavailable` with Retry-After within a second; challenges and channel auth
  *   need no database and are served; so is a wallet's login answer (it writes the user), whose
  *   browser is told the login ended, and creating a partner app (a transaction). Once it is back: the pending request is still pending, a
- *   proof answered 503 is not accepted again (its challenge was used), and a login works.
+ *   proof answered 503 is not accepted again (its challenge was used), and a login works. The
+ *   project's wallet, asking while it is unreachable, gets its credential once it is back.
  * - Redis killed: challenges, requests and an admin's decision answer `503 unavailable` within a
  *   second (a decision is not taken, so no credential is issued that cannot be delivered); channel
  *   auth, the admin list, trust and the status list need no Redis. Once it is back empty: no
@@ -279,6 +280,30 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
       await logIn(node.url, member);
     });
   }
+
+  it("a wallet that asks while the database is unreachable gets its credential once it is back (a new challenge per try)", async () => {
+    let cuts = 0;
+    let unavailable = 0;
+    // The project's wallet. The database goes away as it takes its challenge, and comes back once
+    // its request was answered 503: the request that used that challenge cannot simply be sent again.
+    const received = await requestCredential({
+      endpoint: node.url,
+      key: member,
+      claims: ["member_since"],
+      fetch: async (input, init) => {
+        const url = String(input);
+        if (url.endsWith("/api/attestor/challenges") && cuts++ === 0) databaseProxy!.cut("blackhole");
+        const response = await fetch(input, init);
+        if (url.endsWith("/api/attestor/requests") && response.status === 503) {
+          unavailable++;
+          databaseProxy!.restore();
+        }
+        return response;
+      },
+    }).finally(() => databaseProxy!.restore());
+    expect({ cuts, unavailable }).toEqual({ cuts: 2, unavailable: 1 });
+    expect(received.issuer).toBe(metadata.iss);
+  });
 
   it("Redis killed: challenges, requests and decisions answer 503 unavailable within a second; nothing is decided", async () => {
     unsentProof = await signedRequest(member, ["member_since"]);
