@@ -152,6 +152,27 @@ const answerPresenting = (key: WalletKey, credential: string, claims: string[]) 
 const logInPresenting = (key: WalletKey, credential: string, claims: string[]) =>
   logInPresentingOf(app.baseUrl, key, credential, claims);
 
+/** A verified_email request for `email` by `key`, pending an admin: the request, and the delivery it waits for. */
+async function requestEmail(key: WalletKey, email: string) {
+  const requested = deferred<CredentialRequestView>();
+  const delivered = requestCredential({
+    endpoint: app.baseUrl,
+    key,
+    claims: ["verified_email"],
+    email,
+    onRequested: requested.resolve,
+    timeoutMs: 4 * WAIT_MS,
+  });
+  delivered.catch(() => {});
+  return { answer: await requested.promise, delivered };
+}
+
+const adminRequests = (suffix = "") => `${app.baseUrl}/api/attestor/admin/requests${suffix}`;
+
+/** An admin's (or `token`'s) decision on request `id`: approve, refuse or revoke. */
+const decide = (id: string, action: string, token = adminToken) =>
+  postJson<{ request: AdminRequestView }>(adminRequests(`/${id}/${action}`), {}, bearer(token));
+
 describe("demo attestor: issuance", () => {
   it("grants member_since at once: an SD-JWT VC bound to the wallet's key, every claim disclosable, accepted by an independent verifier", async () => {
     const key = await memberWallet();
@@ -180,55 +201,23 @@ describe("demo attestor: issuance", () => {
 
   it("keeps verified_email pending until an admin approves it, then delivers it; the claim reaches a login", async () => {
     const key = createWalletKey();
-    const requested = deferred<CredentialRequestView>();
-    const delivered = requestCredential({
-      endpoint: app.baseUrl,
-      key,
-      claims: ["verified_email"],
-      email: "ada@example.com",
-      onRequested: requested.resolve,
-      timeoutMs: 4 * WAIT_MS,
-    });
-    delivered.catch(() => {});
-    const answer = await requested.promise;
+    const { answer, delivered } = await requestEmail(key, "ada@example.com");
     expect(answer.status).toBe("pending");
 
     // Nobody but an admin sees or decides it.
     const user = await logIn(app.baseUrl);
-    expectError(
-      await request(`${app.baseUrl}/api/attestor/admin/requests`, { headers: bearer(user.redeemed.accessToken) }),
-      403,
-      "forbidden",
-    );
-    expectError(await request(`${app.baseUrl}/api/attestor/admin/requests`), 401, "invalid_token");
-    expectError(
-      await postJson(
-        `${app.baseUrl}/api/attestor/admin/requests/${answer.id}/approve`,
-        {},
-        bearer(user.redeemed.accessToken),
-      ),
-      403,
-      "forbidden",
-    );
+    expectError(await request(adminRequests(), { headers: bearer(user.redeemed.accessToken) }), 403, "forbidden");
+    expectError(await request(adminRequests()), 401, "invalid_token");
+    expectError(await decide(answer.id, "approve", user.redeemed.accessToken), 403, "forbidden");
 
-    const list = await request<{ requests: AdminRequestView[] }>(`${app.baseUrl}/api/attestor/admin/requests`, {
-      headers: bearer(adminToken),
-    });
+    const list = await request<{ requests: AdminRequestView[] }>(adminRequests(), { headers: bearer(adminToken) });
     expect(list.body.requests).toContainEqual(
       expect.objectContaining({ id: answer.id, status: "pending", address: key.address, email: "ada@example.com" }),
     );
-    const approved = await postJson<{ request: AdminRequestView }>(
-      `${app.baseUrl}/api/attestor/admin/requests/${answer.id}/approve`,
-      {},
-      bearer(adminToken),
-    );
+    const approved = await decide(answer.id, "approve");
     expect(approved.status).toBe(200);
     expect(approved.body.request).toMatchObject({ status: "issued", decidedBy: admin.address });
-    expectError(
-      await postJson(`${app.baseUrl}/api/attestor/admin/requests/${answer.id}/approve`, {}, bearer(adminToken)),
-      409,
-      "request_decided",
-    );
+    expectError(await decide(answer.id, "approve"), 409, "request_decided");
 
     const { credential } = await delivered;
     const verified = await independentVerifier(metadata.jwk).verify(credential);
@@ -263,21 +252,12 @@ describe("demo attestor: issuance", () => {
   }, 60_000);
 
   it("tells a waiting wallet when an admin refuses its request", async () => {
-    const key = createWalletKey();
-    const requested = deferred<CredentialRequestView>();
-    const outcome = requestCredential({
-      endpoint: app.baseUrl,
-      key,
-      claims: ["verified_email"],
-      email: "eve@example.com",
-      onRequested: requested.resolve,
-      timeoutMs: 4 * WAIT_MS,
-    }).then(
+    const { answer, delivered } = await requestEmail(createWalletKey(), "eve@example.com");
+    const outcome = delivered.then(
       () => "delivered",
       (error: { code?: string }) => error.code,
     );
-    const { id } = await requested.promise;
-    const refused = await postJson(`${app.baseUrl}/api/attestor/admin/requests/${id}/refuse`, {}, bearer(adminToken));
+    const refused = await decide(answer.id, "refuse");
     expect(refused.status).toBe(200);
     expect(await outcome).toBe("claim_refused");
   }, 60_000);
@@ -286,21 +266,11 @@ describe("demo attestor: issuance", () => {
 describe("demo attestor: revocation", () => {
   it("puts a status-list entry in what it issues; an admin's revoke makes the next login presenting it claims_invalid", async () => {
     const key = createWalletKey();
-    const requested = deferred<CredentialRequestView>();
-    const delivered = requestCredential({
-      endpoint: app.baseUrl,
-      key,
-      claims: ["verified_email"],
-      email: "bob@example.com",
-      onRequested: requested.resolve,
-      timeoutMs: 4 * WAIT_MS,
-    });
-    const { id } = await requested.promise;
-    const approved = await postJson<{ request: AdminRequestView }>(
-      `${app.baseUrl}/api/attestor/admin/requests/${id}/approve`,
-      {},
-      bearer(adminToken),
-    );
+    const {
+      answer: { id },
+      delivered,
+    } = await requestEmail(key, "bob@example.com");
+    const approved = await decide(id, "approve");
     expect(approved.body.request.credentialStatus).toBe("valid");
     const { credential } = await delivered;
     // The independent verifier fetches the status list itself and checks the bit.
@@ -309,15 +279,9 @@ describe("demo attestor: revocation", () => {
     expect(status?.status_list?.uri).toMatch(new RegExp(`^${app.baseUrl}/api/attestors/[a-f0-9]{24}/status-list$`));
     expect((await answerPresenting(key, credential, ["verified_email"])).status).toBe(200);
 
-    const revoked = await postJson<{ request: AdminRequestView }>(
-      `${app.baseUrl}/api/attestor/admin/requests/${id}/revoke`,
-      {},
-      bearer(adminToken),
-    );
+    const revoked = await decide(id, "revoke");
     expect(revoked.body.request.credentialStatus).toBe("revoked");
-    const list = await request<{ requests: AdminRequestView[] }>(`${app.baseUrl}/api/attestor/admin/requests`, {
-      headers: bearer(adminToken),
-    });
+    const list = await request<{ requests: AdminRequestView[] }>(adminRequests(), { headers: bearer(adminToken) });
     expect(list.body.requests.find((r) => r.id === id)?.credentialStatus).toBe("revoked");
     await expect(independentVerifier(metadata.jwk).verify(credential)).rejects.toThrow(/Status is not valid/);
     // The verifier may hold the list for its 1 s ttl: logins are tried until one is refused.
