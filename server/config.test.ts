@@ -197,3 +197,20 @@ describe("loadConfig: server API mTLS", () => {
     expect(load({ ...mtls, SERVER_API_MTLS_CERT: file }).apiMtls).toMatchObject({ cert: file });
   });
 });
+
+describe("loadConfig: ALLOWED_ORIGINS", () => {
+  it("keeps each origin as a browser sends it in Origin", () => {
+    const config = load({ ALLOWED_ORIGINS: " https://Shop.Example:443/ ,http://localhost:3001, https://shop.example" });
+    expect(config.allowedOrigins).toEqual(["https://shop.example", "http://localhost:3001"]);
+    expect(load({}).allowedOrigins).toEqual([PUBLIC_URL]);
+  });
+
+  it.each(["shop.example", "https://shop.example/app", "*", "ftp://shop.example"])(
+    "refuses %s, which no browser sends as an origin, naming it",
+    (entry) => {
+      expect(() => load({ ALLOWED_ORIGINS: `https://ok.example,${entry}` })).toThrow(
+        /ALLOWED_ORIGINS: .* is not an http\(s\) origin/,
+      );
+    },
+  );
+});

@@ -226,10 +226,7 @@ export function loadConfig(
   const trustedProxies = parseTrustedProxies(e.TRUSTED_PROXIES, e.TRUST_PROXY ?? false);
   const dataDir = path.resolve(e.DATA_DIR);
   const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "app.db")}`;
-  const allowedOrigins = (e.ALLOWED_ORIGINS ?? url.origin)
-    .split(",")
-    .map((o) => o.trim().replace(/\/+$/, ""))
-    .filter(Boolean);
+  const allowedOrigins = parseAllowedOrigins(e.ALLOWED_ORIGINS ?? url.origin);
   return {
     env: e.NODE_ENV,
     isDev: e.NODE_ENV === "development",
@@ -295,6 +292,39 @@ export function loadConfig(
             ca: e.SERVER_API_MTLS_CA ?? "",
           },
   };
+}
+
+/**
+ * ALLOWED_ORIGINS: comma-separated http(s) origins, each written as a browser sends it in
+ * `Origin` (lowercase host, no default port: `https://Shop.example:443/` is `https://shop.example`).
+ */
+function parseAllowedOrigins(text: string): string[] {
+  const origins: string[] = [];
+  for (const item of text.split(",")) {
+    const entry = item.trim();
+    if (entry === "") continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      parsed = undefined;
+    }
+    const isOrigin =
+      parsed !== undefined &&
+      (parsed.protocol === "http:" || parsed.protocol === "https:") &&
+      parsed.pathname === "/" &&
+      !parsed.search &&
+      !parsed.hash &&
+      !parsed.username &&
+      !parsed.password;
+    if (!parsed || !isOrigin) {
+      throw new ConfigError(
+        `Invalid configuration (see .env.example):\n  ALLOWED_ORIGINS: "${entry.slice(0, 200)}" is not an http(s) origin such as https://shop.example`,
+      );
+    }
+    if (!origins.includes(parsed.origin)) origins.push(parsed.origin);
+  }
+  return origins;
 }
 
 /** PEM text, or the path of a file this process can read (server/http/mtls-server.ts reads it at start). */

@@ -15,7 +15,8 @@ export function allowOrigins(allowed: readonly string[]): MiddlewareHandler {
     c.header("Access-Control-Allow-Credentials", "true");
     c.header("Vary", "Origin");
     if (c.req.method === "OPTIONS") {
-      c.header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      // PATCH and DELETE: a page renames and unpairs devices (/api/devices/{id}).
+      c.header("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
       c.header("Access-Control-Allow-Headers", "Content-Type, Authorization, X-Browser-Secret");
       c.header("Access-Control-Max-Age", "600");
       return c.body(null, 204);

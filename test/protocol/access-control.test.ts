@@ -194,6 +194,21 @@ describe("with ALLOWED_ORIGINS unset (PUBLIC_URL's origin only)", () => {
     expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
   });
 
+  it("lets an allowed page rename and unpair a device: the preflight allows PATCH and DELETE", async () => {
+    for (const method of ["PATCH", "DELETE"]) {
+      const answer = await request(`${app.baseUrl}/api/devices/some-device`, {
+        method: "OPTIONS",
+        headers: {
+          origin: app.baseUrl,
+          "access-control-request-method": method,
+          "access-control-request-headers": "authorization, content-type",
+        },
+      });
+      expect(answer.status).toBe(204);
+      expect(answer.headers.get("access-control-allow-methods")?.split(/, */)).toContain(method);
+    }
+  });
+
   it("serves the wallet-facing GET request and POST /api/auth to any origin", async () => {
     const browser = await openBrowser(app.baseUrl);
     try {
