@@ -25,7 +25,7 @@ import { MATCH_MODES, type LoginState } from "../protocol/login";
 import { checkPushRequest, createPushApproval, signDeviceChallenge, signPairingChallenge } from "./push";
 import { WalletError } from "./wallet-error";
 import type { WalletKey } from "./wallet-key";
-import { postJson, readTypedMatchCode, type WalletFetchOptions } from "./wallet-login";
+import { postJsonOnce, readTypedMatchCode, retryUnavailable, type WalletFetchOptions } from "./wallet-login";
 
 /** How long an event's ack may take before it is `network_error` (generous: the machine may be busy). */
 export const DEVICE_ACK_TIMEOUT_MS = 20_000;
@@ -96,14 +96,20 @@ export interface PairDeviceInput extends WalletFetchOptions {
 export async function pairDevice(input: PairDeviceInput): Promise<DeviceView> {
   const base = input.endpoint.replace(/\/+$/, "");
   const domain = domainOf(base);
-  const challenge = parseOrThrow(
-    challengeSchema,
-    await postJson(`${base}/api/devices/challenge`, { address: input.key.address }, input),
-  );
-  const signed = await signPairingChallenge(input.key, challenge, domain);
-  const body = input.name === undefined ? signed : { ...signed, name: input.name };
-  const answer = parseOrThrow(z.object({ device: deviceSchema }), await postJson(`${base}/api/devices`, body, input));
-  return answer.device;
+  // A pairing answered `unavailable` may have used its challenge: each try takes a new one.
+  return retryUnavailable(async () => {
+    const challenge = parseOrThrow(
+      challengeSchema,
+      await postJsonOnce(`${base}/api/devices/challenge`, { address: input.key.address }, input),
+    );
+    const signed = await signPairingChallenge(input.key, challenge, domain);
+    const body = input.name === undefined ? signed : { ...signed, name: input.name };
+    const answer = parseOrThrow(
+      z.object({ device: deviceSchema }),
+      await postJsonOnce(`${base}/api/devices`, body, input),
+    );
+    return answer.device;
+  }, input);
 }
 
 /** Failures of authentication that pass (a store outage, a lost challenge, no answer): tried again. */

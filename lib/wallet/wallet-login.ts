@@ -160,10 +160,20 @@ function parseAnswer<T>(schema: z.ZodType<T>, answer: unknown): T {
   return parsed.data;
 }
 
+const jsonPost = (body: unknown): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
 /** POSTs JSON and reads the answer; an error body becomes a WalletError (shared with push.ts's pairing). */
 export function postJson(url: string, body: unknown, options: WalletFetchOptions): Promise<unknown> {
-  const init = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
-  return requestJson(url, init, options);
+  return requestJson(url, jsonPost(body), options);
+}
+
+/** postJson without trying `unavailable` again: for a step that uses up a challenge (see retryUnavailable). */
+export function postJsonOnce(url: string, body: unknown, options: WalletFetchOptions): Promise<unknown> {
+  return requestJsonOnce(url, jsonPost(body), options);
 }
 
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -10,7 +10,8 @@
  *   need no database and are served; so is a wallet's login answer (it writes the user), whose
  *   browser is told the login ended, and creating a partner app (a transaction). Once it is back: the pending request is still pending, a
  *   proof answered 503 is not accepted again (its challenge was used), and a login works. The
- *   project's wallet, asking while it is unreachable, gets its credential once it is back.
+ *   project's wallet, asking while it is unreachable, gets its credential once it is back, and
+ *   pairing as a push device (section 5, the same single-use challenge) is paired.
  * - Redis killed: challenges, requests and an admin's decision answer `503 unavailable` within a
  *   second (a decision is not taken, so no credential is issued that cannot be delivered); channel
  *   auth, the admin list, trust and the status list need no Redis. Once it is back empty: no
@@ -33,7 +34,13 @@ import {
   type ChallengeResponse,
   type CredentialRequestView,
 } from "../../lib/protocol/attestor";
-import { createWalletKey, requestCredential, type ReceivedCredential, type WalletKey } from "../../lib/wallet";
+import {
+  createWalletKey,
+  pairDevice,
+  requestCredential,
+  type ReceivedCredential,
+  type WalletKey,
+} from "../../lib/wallet";
 import { createTestDeployment, requireDeploymentServices } from "../support/deployment";
 import { hasRedisServer, startRedisProcess, type RedisProcess } from "../support/redis-process";
 import type { ServerProcess } from "../support/server-process";
@@ -303,6 +310,27 @@ describe.skipIf(!hasServices)("the demo attestor while the database or Redis is 
     }).finally(() => databaseProxy!.restore());
     expect({ cuts, unavailable }).toEqual({ cuts: 2, unavailable: 1 });
     expect(received.issuer).toBe(metadata.iss);
+  });
+
+  it("a wallet that pairs as a device while the database is unreachable is paired once it is back (the same rule)", async () => {
+    let cuts = 0;
+    let unavailable = 0;
+    const device = await pairDevice({
+      endpoint: node.url,
+      key: createWalletKey(),
+      fetch: async (input, init) => {
+        const url = String(input);
+        if (url.endsWith("/api/devices/challenge") && cuts++ === 0) databaseProxy!.cut("blackhole");
+        const response = await fetch(input, init);
+        if (url.endsWith("/api/devices") && response.status === 503) {
+          unavailable++;
+          databaseProxy!.restore();
+        }
+        return response;
+      },
+    }).finally(() => databaseProxy!.restore());
+    expect({ cuts, unavailable }).toEqual({ cuts: 2, unavailable: 1 });
+    expect(device.id).toEqual(expect.any(String));
   });
 
   it("Redis killed: challenges, requests and decisions answer 503 unavailable within a second; nothing is decided", async () => {
