@@ -64,8 +64,8 @@ export function withDatabaseDeadline(prisma: Db, deadline: DatabaseDeadline): Db
       $allOperations: ({ args, query }) => deadline(() => query(args)),
     },
   }) as unknown as Db;
-  // A transaction waits for its connection and its BEGIN outside any operation (10 s, then a
-  // 500): it is put under the deadline as a whole.
+  // A transaction waits for its connection and its BEGIN outside any operation (up to its
+  // maxWait, then a 500): it is put under the deadline as a whole.
   return new Proxy(extended, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property);
