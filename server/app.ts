@@ -140,7 +140,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     });
     // A trusted Attestor record hosted here: logins trust it through the attestor directory.
     const demoAttestor = config.demoAttestor
-      ? await ensureDemoAttestor({ db, dataDir: config.dataDir, publicUrl: config.publicUrl })
+      ? // Before the server serves, a slow database is waited for, not taken for an outage.
+        await ensureDemoAttestor({ db: database.prisma, dataDir: config.dataDir, publicUrl: config.publicUrl })
       : undefined;
     if (config.claims.devAttestor && config.env === "production") {
       log.warn("DEV_ATTESTOR is on in production: anyone with the data folder's dev key can attest any claim");

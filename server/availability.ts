@@ -112,9 +112,15 @@ export interface Availability {
   close(): void;
 }
 
+/**
+ * Rejects when `promise` has not settled `ms` after the call. The timer's turn first lets the
+ * event loop read what already arrived (setImmediate runs after the loop's I/O): on a loaded
+ * machine the loop may run the timer late, when the answer is already waiting in the socket, and
+ * that answer is not an outage.
+ */
 function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    const timer = setTimeout(() => setImmediate(() => reject(new Error(`no answer within ${ms} ms`))), ms);
     promise.then(
       () => {
         clearTimeout(timer);
