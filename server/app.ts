@@ -313,6 +313,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const guardedMetrics = createGuardedMetricsHandler(metrics, config.metrics.token, log);
     let inFlight = 0;
     let onIdle: (() => void) | undefined;
+    // engine.io answers Socket.IO's paths in its own request listener, ahead of the one below and
+    // often at once: this one goes first so its answers carry the headers of every answer
+    // (docs/protocol.md section 0: security headers, X-Request-Id).
+    httpServer.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+      if (!isSocketIoPath(req.url)) return;
+      headers.applyToApi(res);
+      requestIds.assign(req, res);
+      if (availability.isDraining) res.setHeader("Connection", "close");
+    });
     httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
       inFlight++;
       res.once("close", () => {
@@ -320,7 +329,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         if (inFlight === 0) onIdle?.();
       });
       // Draining: this answer is the connection's last (the balancer opens a new one elsewhere).
-      if (availability.isDraining) res.setHeader("Connection", "close");
+      if (availability.isDraining && !res.headersSent) res.setHeader("Connection", "close");
       // engine.io's own request listener answers these; answering again would throw.
       if (isSocketIoPath(req.url)) return;
       try {

@@ -35,7 +35,9 @@ describe("API answers", () => {
     ["POST", "/api/auth", "{", 400],
     ["POST", "/api/data/users", "{}", 400],
     ["GET", "/apps/1/channels", undefined, 404],
-  ])("%s %s carries the security headers", async (method, path, body, status) => {
+    // Socket.IO's own answers (engine.io refuses the polling transport).
+    ["GET", "/socket.io/?EIO=4&transport=polling", undefined, 400],
+  ])("%s %s carries the security headers and a request id", async (method, path, body, status) => {
     const response = await fetch(`${plain.baseUrl}${path}`, {
       method,
       body,
@@ -44,6 +46,7 @@ describe("API answers", () => {
     await response.arrayBuffer();
     expect(response.status).toBe(status);
     expectSecurityHeaders(response.headers);
+    expect(response.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9._:@/+=-]{1,128}$/);
     expect(response.headers.get("strict-transport-security")).toBeNull();
   });
 
