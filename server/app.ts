@@ -307,7 +307,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         nextUpgrades.emit("upgrade", req, socket, head);
         return;
       }
-      refuseUpgrade(socket);
+      // Its answer carries the headers of every answer (docs/protocol.md section 0).
+      const refusal: Array<readonly [string, string]> = [];
+      const sink = { setHeader: (name: string, value: string) => refusal.push([name, value]) };
+      headers.applyToApi(sink);
+      requestIds.assign(req, sink);
+      refuseUpgrade(socket, refusal);
     });
 
     const guardedMetrics = createGuardedMetricsHandler(metrics, config.metrics.token, log);

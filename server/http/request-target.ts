@@ -48,14 +48,16 @@ export function isSocketIoPath(url: string | undefined): boolean {
 }
 
 /** Answers an upgrade nobody takes with 400 and frees its socket. */
-export function refuseUpgrade(socket: Duplex): void {
+export function refuseUpgrade(socket: Duplex, headers: ReadonlyArray<readonly [string, string]> = []): void {
   if (socket.destroyed) return;
   // Nobody else listens on an upgraded socket: a client's reset must not become an uncaught error.
   socket.on("error", () => {});
   const body = '{"error":{"code":"invalid_request","message":"No upgrade is served on this path."}}';
+  // The server's own headers (security headers, X-Request-Id): no CR or LF can be in them.
+  const extra = headers.map(([name, value]) => `${name}: ${value.replace(/[\r\n]/g, "")}\r\n`).join("");
   // As engine.io answers the upgrades it refuses: the write goes out, then the descriptor is freed.
   socket.write(
-    `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 400 Bad Request\r\nConnection: close\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
   socket.destroy();
 }

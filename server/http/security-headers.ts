@@ -56,9 +56,14 @@ export function buildPageCsp(nonce: string, isDev: boolean): string {
   ].join("; ");
 }
 
+/** Where headers are set: an answer, or a list of them for a raw refusal (./request-target.ts). */
+export interface HeaderSink {
+  setHeader(name: string, value: string): unknown;
+}
+
 export interface SecurityHeaders {
   /** API answers and the server's own refusals. */
-  applyToApi(res: ServerResponse): void;
+  applyToApi(res: HeaderSink): void;
   /** Pages: a fresh nonce, on the answer and on the request where Next reads it. */
   applyToPage(req: IncomingMessage, res: ServerResponse): string;
 }

@@ -108,6 +108,10 @@ describe("upgrade requests nobody serves", () => {
     expect(answers).toHaveLength(200);
     for (const answer of answers) expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(answers[0]).toContain('"code":"invalid_request"');
+    // With the headers every answer carries.
+    expect(answers[0]).toMatch(/\r\nX-Frame-Options: DENY\r\n/);
+    expect(answers[0]).toMatch(/\r\nContent-Security-Policy: default-src 'none'/);
+    expect(answers[0]).toMatch(/\r\nX-Request-Id: [A-Za-z0-9._:@/+=-]+\r\n/);
     // Every connection was closed by the server (exchange resolved on close): none is left open.
     const after = await openDescriptors(pid);
     expect(after - before).toBeLessThan(20);
