@@ -396,9 +396,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       httpServer.closeAllConnections();
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
     });
+    /** The headers every answer carries (docs/protocol.md section 0), for the listeners of their own. */
+    const decorateAnswer = (req: IncomingMessage, res: ServerResponse) => {
+      requestIds.assign(req, res);
+      headers.applyToApi(res);
+    };
     let mtlsUrl: string | undefined;
     if (config.apiMtls) {
-      const mtls = await startMtlsServer({ ...config.apiMtls, host: config.host }, api, log);
+      const mtls = await startMtlsServer({ ...config.apiMtls, host: config.host }, api, log, decorateAnswer);
       cleanups.push(() => mtls.close());
       mtlsUrl = mtls.url;
       log.info({ url: mtlsUrl }, "server API listening with mTLS");
@@ -409,6 +414,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         { port: config.metrics.port, host: config.metrics.host },
         metrics,
         log,
+        decorateAnswer,
       );
       cleanups.push(() => metricsServer.close());
       metricsUrl = metricsServer.url;

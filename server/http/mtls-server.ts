@@ -43,6 +43,7 @@ export async function startMtlsServer(
   options: MtlsServerOptions,
   api: Listener,
   log: Logger,
+  decorate?: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<RunningMtlsServer> {
   const [cert, key, ca] = await Promise.all([options.cert, options.key, options.ca].map(readPemOrFile));
   const server = createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
@@ -50,6 +51,8 @@ export async function startMtlsServer(
     const pathEnd = url.indexOf("?");
     const pathname = pathEnd === -1 ? url : url.slice(0, pathEnd);
     if (!isMtlsPath(pathname)) {
+      // The API listener puts the headers every answer carries on its own answers; this one needs them too.
+      decorate?.(req, res);
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify(errorBody("not_found")));
       return;
     }

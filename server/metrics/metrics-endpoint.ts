@@ -75,8 +75,11 @@ export async function startMetricsServer(
   options: { port: number; host: string },
   metrics: AppMetrics,
   log: Logger,
+  /** Puts the headers every answer carries (security headers, X-Request-Id) on each answer. */
+  decorate?: NodeListener,
 ): Promise<RunningMetricsServer> {
   const server = createServer((req, res) => {
+    decorate?.(req, res);
     const url = req.url ?? "/";
     const pathEnd = url.indexOf("?");
     const pathname = pathEnd === -1 ? url : url.slice(0, pathEnd);

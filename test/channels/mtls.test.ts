@@ -5,6 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import type { IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect as tlsConnect } from "node:tls";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -181,6 +182,7 @@ describe("the server API over mTLS", () => {
   });
 
   it("serves only the server API on the mTLS port", async () => {
+    const headersOf = new Map<string, IncomingHttpHeaders>();
     const get = (pathname: string) =>
       new Promise<number>((resolve, reject) => {
         const req = httpsRequest(
@@ -192,6 +194,7 @@ describe("the server API over mTLS", () => {
           },
           (res) => {
             res.resume();
+            headersOf.set(pathname, res.headers);
             resolve(res.statusCode ?? 0);
           },
         );
@@ -201,6 +204,11 @@ describe("the server API over mTLS", () => {
     expect(await get("/api/health")).toBe(200);
     expect(await get("/api/me")).toBe(404);
     expect(await get(`/apps/${credentials.appId}/channels`)).toBe(401);
+    // Every answer carries the security headers and a request id (docs/protocol.md section 0).
+    for (const headers of headersOf.values()) {
+      expect(headers["x-frame-options"]).toBe("DENY");
+      expect(headers["x-request-id"]).toMatch(/^[A-Za-z0-9._:@/+=-]+$/);
+    }
     expect((await fetch(`${app.baseUrl}/api/health`)).status).toBe(200);
   });
 });

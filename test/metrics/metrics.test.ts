@@ -92,7 +92,13 @@ describe("GET /metrics", () => {
     const res = await request(`${app.metricsUrl}/metrics`);
     expect(res.status).toBe(200);
     expect(parseExposition(res.text).get("wallet_login_logins_started_total")).toBeGreaterThanOrEqual(0);
-    expectError(await request(`${app.metricsUrl}/api/health`), 404, "not_found");
+    const other = await request(`${app.metricsUrl}/api/health`);
+    expectError(other, 404, "not_found");
+    // Its answers carry the headers of every answer (docs/protocol.md section 0).
+    for (const answer of [res, other]) {
+      expect(answer.headers.get("x-frame-options")).toBe("DENY");
+      expect(answer.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9._:@/+=-]+$/);
+    }
   });
 
   it("is 404 on the main port without METRICS_TOKEN, and nothing else listens", async () => {
