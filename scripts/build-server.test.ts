@@ -39,6 +39,8 @@ describe("the compiled server (scripts/build-server.mjs)", () => {
         DATA_DIR: dataDir,
         API_ONLY: "true",
         LOG_LEVEL: "info",
+        // The writer thread has a module of its own in the bundle: it must load compiled too.
+        SQLITE_WRITER_THREAD: "true",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

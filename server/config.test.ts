@@ -105,8 +105,8 @@ describe("loadConfig: verifiable claims", () => {
 });
 
 describe("loadConfig: SQLite writer thread", () => {
-  it("is on unless SQLITE_WRITER_THREAD is false", () => {
-    expect(load({}).sqliteWriterThread).toBe(true);
+  it("is off unless SQLITE_WRITER_THREAD is true", () => {
+    expect(load({}).sqliteWriterThread).toBe(false);
     expect(load({ SQLITE_WRITER_THREAD: "false" }).sqliteWriterThread).toBe(false);
     expect(load({ SQLITE_WRITER_THREAD: "true" }).sqliteWriterThread).toBe(true);
     expect(() => load({ SQLITE_WRITER_THREAD: "sometimes" })).toThrow(ConfigError);
@@ -156,7 +156,7 @@ describe("loadConfig: empty values", () => {
     expect(config.redisUrl).toBeUndefined();
     expect(config.allowedOrigins).toEqual(["http://localhost:3000"]);
     expect(config.demoAttestor).toBe(true);
-    expect(config.sqliteWriterThread).toBe(true);
+    expect(config.sqliteWriterThread).toBe(false);
   });
 
   it("reads an empty value as unset, never as 0, false or an empty list", () => {
@@ -166,7 +166,7 @@ describe("loadConfig: empty values", () => {
     expect(config.port).toBe(3000);
     expect(config.allowedOrigins).toEqual([PUBLIC_URL]);
     expect(config.demoAttestor).toBe(true);
-    expect(config.sqliteWriterThread).toBe(true);
+    expect(config.sqliteWriterThread).toBe(false);
     expect(config.redisPrefix).toBe("wl:");
     expect({ ...config, trustedProxies: undefined }).toEqual({ ...defaults, trustedProxies: undefined });
   });

@@ -146,7 +146,7 @@ export interface Config {
   logLevel: string;
   cryptoBackend: "auto" | "native" | "js";
   apiOnly: boolean;
-  /** SQLite login writes on their own thread (server/db/sqlite-writer.ts); false: on the event loop. */
+  /** SQLite login writes on their own thread (server/db/sqlite-writer.ts); false (the default): on the event loop. */
   sqliteWriterThread: boolean;
   /** Verifiable claims (docs/protocol.md section 4). */
   claims: {
@@ -273,7 +273,7 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     cryptoBackend: e.CRYPTO_BACKEND,
     apiOnly: e.API_ONLY ?? false,
-    sqliteWriterThread: e.SQLITE_WRITER_THREAD ?? true,
+    sqliteWriterThread: e.SQLITE_WRITER_THREAD ?? false,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     claims: {
       trustedAttestors,

@@ -5,8 +5,10 @@
  * and writes every answer), and SQLite's work there (statements, savepoints, commits, WAL writes)
  * was about 10% of it. Here the event loop only posts the calls made in one turn as one message
  * and reads one message of results per batch, far less event-loop time per call. The thread costs
- * RSS once (its own V8 isolate; from source also tsx, to load this TypeScript). What it gains and
- * costs, as measured: bench/README.md, "Figures behind choices in the source".
+ * RSS once (its own V8 isolate; from source also tsx, to load this TypeScript), and a login waits
+ * for two hops between threads, which at half load made the login slower (p50 and p99): so it is
+ * off unless SQLITE_WRITER_THREAD=true. What it gains and costs, as measured: bench/README.md,
+ * "Figures behind choices in the source".
  *
  * Rules:
  * - Calls made in one event-loop turn go to the writer as one message; the writer runs each message
