@@ -3,7 +3,7 @@
  * attestor, trusts it again and rotates its key with the buttons named after it.
  */
 import { importWalletKey } from "../lib/wallet";
-import { Wallet, expect, getWidget, signInWithWallet, test } from "./support";
+import { expect, signInWithKey, test } from "./support";
 
 const adminKey = importWalletKey(process.env.E2E_ADMIN_KEY ?? "");
 const DEMO = "Wallet Login demo attestor";
@@ -13,18 +13,7 @@ test("an admin distrusts, trusts and rotates the key of an attestor on /attestor
   browser,
   baseURL,
 }) => {
-  const adminWallet = await Wallet.open(browser, baseURL ?? "");
-  try {
-    await adminWallet.page.getByText("Import or export a key").click();
-    await adminWallet.page.getByLabel("Private key (hex)").fill(adminKey.privateKey);
-    await adminWallet.page.getByRole("button", { name: "Import key", exact: true }).click();
-    await expect(adminWallet.address).toHaveText(adminKey.address);
-    await page.goto("/");
-    await signInWithWallet(getWidget(page), adminWallet, new URL(baseURL ?? "").host);
-    await page.waitForURL("**/dashboard");
-  } finally {
-    await adminWallet.close();
-  }
+  await signInWithKey(page, browser, baseURL ?? "", adminKey);
   await page.goto("/attestor/admin");
   const row = page.getByTestId("attestor-record").filter({ hasText: DEMO });
   await expect(row).toContainText("trusted · hosted here", { timeout: 20_000 });

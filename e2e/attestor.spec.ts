@@ -6,7 +6,7 @@
  * refused (the server runs with STATUS_LIST_TTL_SECONDS=1, so its cached list lapses at once).
  */
 import { createWalletKey, importWalletKey } from "../lib/wallet";
-import { Wallet, expect, getWidget, readMatchCode, readQrText, signInWithWallet, test } from "./support";
+import { expect, getWidget, readMatchCode, readQrText, signInWithKey, test } from "./support";
 
 const adminKey = importWalletKey(process.env.E2E_ADMIN_KEY ?? "");
 
@@ -30,18 +30,7 @@ test("the simulator requests verified_email, an admin approves it, a login askin
   // signed in with a wallet holding the admin key.
   const adminContext = await browser.newContext({ baseURL });
   const adminPage = await adminContext.newPage();
-  const adminWallet = await Wallet.open(browser, baseURL ?? "");
-  try {
-    await adminWallet.page.getByText("Import or export a key").click();
-    await adminWallet.page.getByLabel("Private key (hex)").fill(adminKey.privateKey);
-    await adminWallet.page.getByRole("button", { name: "Import key", exact: true }).click();
-    await expect(adminWallet.address).toHaveText(adminKey.address);
-    await adminPage.goto("/");
-    await signInWithWallet(getWidget(adminPage), adminWallet, new URL(baseURL ?? "").host);
-    await adminPage.waitForURL("**/dashboard");
-  } finally {
-    await adminWallet.close();
-  }
+  await signInWithKey(adminPage, browser, baseURL ?? "", adminKey);
   await adminPage.goto("/attestor/admin");
   const row = adminPage.getByTestId("attestor-request").filter({ hasText: email });
   await row.getByRole("button", { name: "Approve" }).click();

@@ -146,6 +146,30 @@ export async function signInWithWallet(widget: Locator, wallet: Wallet, expected
   return wallet.readAddress();
 }
 
+/**
+ * Signs `page` in (to /dashboard) with a wallet of its own holding `privateKey` (an admin's, say):
+ * the key is imported into a fresh wallet simulator, which is closed afterwards.
+ */
+export async function signInWithKey(
+  page: Page,
+  browser: Browser,
+  baseURL: string,
+  key: { privateKey: string; address: string },
+): Promise<void> {
+  const wallet = await Wallet.open(browser, baseURL);
+  try {
+    await wallet.page.getByText("Import or export a key").click();
+    await wallet.page.getByLabel("Private key (hex)").fill(key.privateKey);
+    await wallet.page.getByRole("button", { name: "Import key", exact: true }).click();
+    await expect(wallet.address).toHaveText(key.address);
+    await page.goto("/");
+    await signInWithWallet(getWidget(page), wallet, new URL(baseURL).host);
+    await page.waitForURL("**/dashboard");
+  } finally {
+    await wallet.close();
+  }
+}
+
 /** `test` with a `wallet`: the phone, opened on the same server as the test's `page`, closed after it. */
 export const test = base.extend<{ wallet: Wallet }>({
   wallet: async ({ browser, baseURL }, use) => {

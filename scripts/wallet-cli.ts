@@ -19,6 +19,7 @@ import { issueCredential, presentCredential } from "../lib/claims/credentials";
 import { privateKeyHexOf, publicJwkOf } from "../lib/claims/es256k";
 import type { LoginRequest } from "../lib/protocol/login";
 import { DEV_ATTESTOR_FILE, readDevAttestor } from "../server/claims/attestors";
+import { readFileIfExists } from "../server/secret-files";
 import { LoginClientError, createLoginClient } from "../lib/client/login-client";
 import { claimNameSchema, matchCodeSchema } from "../lib/protocol/login-schemas";
 import { deviceNameSchema } from "../lib/protocol/push";
@@ -560,13 +561,8 @@ type SavedDevice = z.infer<typeof savedDevicesSchema>[number];
 
 async function readSavedDevices(): Promise<SavedDevice[]> {
   const file = join(dataDir(), DEVICES_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
+  const text = await readFileIfExists(file);
+  if (text === undefined) return [];
   try {
     return savedDevicesSchema.parse(JSON.parse(text));
   } catch {

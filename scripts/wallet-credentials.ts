@@ -5,9 +5,10 @@
  * (0600, the CLI's development wallet); `login` presents the first one holding the claims a
  * site asks for.
  */
-import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { readFileIfExists } from "../server/secret-files";
 import {
   WalletError,
   readCredentialInfo,
@@ -25,13 +26,8 @@ export type StoredCredential = z.infer<typeof storedSchema>[number];
 
 export async function readCredentials(dataDir: string): Promise<StoredCredential[]> {
   const file = join(dataDir, CREDENTIALS_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
+  const text = await readFileIfExists(file);
+  if (text === undefined) return [];
   const parsed = storedSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new WalletError("invalid_credential", `${file} is not a list of credentials.`);
   return parsed.data;

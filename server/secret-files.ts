@@ -27,15 +27,20 @@ export async function writeSecretJsonOnce(file: string, value: unknown): Promise
   }
 }
 
-/** The parsed JSON of `file`, or undefined when there is none; `label` names it in errors. */
-export async function readSecretJson(file: string, label: string): Promise<unknown> {
-  let text: string;
+/** The text of `file`, or undefined when there is none (any other read error is thrown). */
+export async function readFileIfExists(file: string): Promise<string | undefined> {
   try {
-    text = await readFile(file, "utf8");
+    return await readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+}
+
+/** The parsed JSON of `file`, or undefined when there is none; `label` names it in errors. */
+export async function readSecretJson(file: string, label: string): Promise<unknown> {
+  const text = await readFileIfExists(file);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {

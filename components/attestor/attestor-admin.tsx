@@ -9,6 +9,7 @@ import { Notice } from "../ui/notice";
 import { Spinner } from "../ui/spinner";
 import { SESSION_ENDED } from "./admin-api";
 import { AttestorRecordsAdmin } from "./attestor-records-admin";
+import { AdminListBody } from "./admin-list-body";
 import { useAdminList } from "./use-admin-list";
 
 type Action = "approve" | "refuse" | "revoke";
@@ -95,31 +96,20 @@ export function AttestorAdmin() {
         </Notice>
       ) : (
         <Card title="Credential requests" titleId="requests-heading">
-          {error && (
-            <Notice tone="error" role="alert">
-              <p>{error}</p>
-            </Notice>
-          )}
-          {requests === null ? (
-            !error && (
-              <p className="row muted" role="status">
-                <Spinner /> Loading…
-              </p>
-            )
-          ) : requests.length === 0 ? (
-            <p className="muted">No requests yet.</p>
-          ) : (
-            <ul className="stack" style={{ listStyle: "none", padding: 0, gap: "1rem" }}>
-              {requests.map((request) => (
-                <RequestRow
-                  key={request.id}
-                  request={request}
-                  busy={busyId === request.id}
-                  onAct={(action) => void act(request, action)}
-                />
-              ))}
-            </ul>
-          )}
+          <AdminListBody items={requests} error={error} emptyText="No requests yet.">
+            {(requests) => (
+              <ul className="stack" style={{ listStyle: "none", padding: 0, gap: "1rem" }}>
+                {requests.map((request) => (
+                  <RequestRow
+                    key={request.id}
+                    request={request}
+                    busy={busyId === request.id}
+                    onAct={(action) => void act(request, action)}
+                  />
+                ))}
+              </ul>
+            )}
+          </AdminListBody>
         </Card>
       )}
       {status === "signed-in" && <AttestorRecordsAdmin token={token} />}

@@ -3,8 +3,8 @@
 import { ATTESTOR_API_PATHS, type AdminAttestorView, type AttestorRecordAction } from "../../lib/protocol/attestor";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
-import { Notice } from "../ui/notice";
 import { Spinner } from "../ui/spinner";
+import { AdminListBody } from "./admin-list-body";
 import { useAdminList } from "./use-admin-list";
 
 function AttestorRow({
@@ -80,35 +80,24 @@ export function AttestorRecordsAdmin({ token }: { token(): Promise<string> }) {
       <p className="small muted">
         Logins accept credentials of trusted attestors only; a change holds on every node within seconds.
       </p>
-      {error && (
-        <Notice tone="error" role="alert">
-          <p>{error}</p>
-        </Notice>
-      )}
-      {attestors === null ? (
-        !error && (
-          <p className="row muted" role="status">
-            <Spinner /> Loading…
-          </p>
-        )
-      ) : attestors.length === 0 ? (
-        <p className="muted">No attestor records.</p>
-      ) : (
-        <ul
-          className="stack"
-          style={{ listStyle: "none", padding: 0, gap: "1rem" }}
-          aria-labelledby="attestors-heading"
-        >
-          {attestors.map((attestor) => (
-            <AttestorRow
-              key={attestor.id}
-              attestor={attestor}
-              busy={busyId === attestor.id}
-              onAct={(action) => void act(attestor, action)}
-            />
-          ))}
-        </ul>
-      )}
+      <AdminListBody items={attestors} error={error} emptyText="No attestor records.">
+        {(attestors) => (
+          <ul
+            className="stack"
+            style={{ listStyle: "none", padding: 0, gap: "1rem" }}
+            aria-labelledby="attestors-heading"
+          >
+            {attestors.map((attestor) => (
+              <AttestorRow
+                key={attestor.id}
+                attestor={attestor}
+                busy={busyId === attestor.id}
+                onAct={(action) => void act(attestor, action)}
+              />
+            ))}
+          </ul>
+        )}
+      </AdminListBody>
     </Card>
   );
 }

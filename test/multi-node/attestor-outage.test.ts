@@ -41,8 +41,8 @@ import {
   type ReceivedCredential,
   type WalletKey,
 } from "../../lib/wallet";
-import { createTestDeployment, requireDeploymentServices } from "../support/deployment";
-import { hasRedisServer, startRedisProcess, type RedisProcess } from "../support/redis-process";
+import { createTestDeployment, requireOutageServices, waitUntilReady } from "../support/deployment";
+import { startRedisProcess, type RedisProcess } from "../support/redis-process";
 import type { ServerProcess } from "../support/server-process";
 import { TEST_POSTGRES_URL } from "../support/services";
 import { startTcpProxy, type CutMode, type TcpProxy } from "../support/tcp-proxy";
@@ -61,26 +61,8 @@ import {
 const FAST_FAIL_MS = 1_000;
 /** A request not answered by then is reported as status 0 ("no answer") instead of hanging the suite. */
 const NO_ANSWER_MS = 10_000;
-const READY_TIMEOUT_MS = 20_000;
 
-if (!hasRedisServer()) {
-  if (process.env.CI === "true")
-    throw new Error("redis-server is not installed; CI needs it for the attestor outage suite");
-  console.warn("skipping the attestor outage suite: redis-server is not installed");
-}
-const hasServices = (await requireDeploymentServices({ postgres: true })) && hasRedisServer();
-
-async function waitUntilReady(url: string) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const status = await fetch(`${url}/api/ready`, { signal: AbortSignal.timeout(5_000) })
-      .then((r) => r.status)
-      .catch(() => 0);
-    if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${url} not ready within ${READY_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const hasServices = await requireOutageServices("attestor outage suite");
 
 function expectUnavailable(what: string, res: HttpResult) {
   expect({ what, status: res.status, code: (res.body as { error?: { code?: string } })?.error?.code }).toEqual({

@@ -20,34 +20,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChallengeView } from "../../lib/protocol/push";
 import type { RedeemResponse } from "../../lib/protocol/login";
 import { createPushApproval, createWalletKey, signDeviceChallenge, signPairingChallenge } from "../../lib/wallet";
-import { createTestDeployment, requireDeploymentServices } from "../support/deployment";
-import { hasRedisServer, startRedisProcess, type RedisProcess } from "../support/redis-process";
+import { createTestDeployment, requireOutageServices, waitUntilReady } from "../support/deployment";
+import { startRedisProcess, type RedisProcess } from "../support/redis-process";
 import type { ServerProcess } from "../support/server-process";
 import { emitAck, postJson, type HttpResult } from "../protocol/helpers";
 import { createPushClients } from "../protocol/push-helpers";
 
 /** The issue's bound for an answer while a dependency is down. */
 const FAST_FAIL_MS = 1_000;
-const READY_TIMEOUT_MS = 20_000;
 
-if (!hasRedisServer()) {
-  if (process.env.CI === "true")
-    throw new Error("redis-server is not installed; CI needs it for the push outage suite");
-  console.warn("skipping the push outage suite: redis-server is not installed");
-}
-const hasServices = (await requireDeploymentServices({ postgres: true })) && hasRedisServer();
-
-async function waitUntilReady(url: string) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const status = await fetch(`${url}/api/ready`, { signal: AbortSignal.timeout(5_000) })
-      .then((r) => r.status)
-      .catch(() => 0);
-    if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${url} not ready within ${READY_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const hasServices = await requireOutageServices("push outage suite");
 
 /** Runs `call`, checking it was answered within FAST_FAIL_MS. */
 async function quickly<T>(what: string, call: () => Promise<T>): Promise<T> {

@@ -29,8 +29,8 @@ import type { StartedSession } from "../../lib/protocol/login";
 import { createChannelsClient } from "../../lib/sdk/channels-client";
 import type { ChannelsClient, ChannelSubscription } from "../../lib/sdk/channels-client";
 import { approveLogin, createAuthBody, createWalletKey, fetchLoginRequest } from "../../lib/wallet";
-import { createTestDeployment, requireDeploymentServices } from "../support/deployment";
-import { hasRedisServer, startRedisProcess } from "../support/redis-process";
+import { createTestDeployment, requireOutageServices } from "../support/deployment";
+import { startRedisProcess } from "../support/redis-process";
 import type { RedisProcess } from "../support/redis-process";
 import type { ServerProcess } from "../support/server-process";
 import { startTcpProxy } from "../support/tcp-proxy";
@@ -43,12 +43,7 @@ const END_TIMEOUT_MS = 20_000;
 const FAST_FAIL_MS = 1_000;
 const PRESENCE = "presence-restart";
 
-if (!hasRedisServer()) {
-  if (process.env.CI === "true")
-    throw new Error("redis-server is not installed; CI needs it for the Redis restart suite");
-  console.warn("skipping the Redis restart suite: redis-server is not installed");
-}
-const hasServices = (await requireDeploymentServices({ postgres: true })) && hasRedisServer();
+const hasServices = await requireOutageServices("Redis restart suite");
 
 /** Polls `check` until it returns true; throws after `timeoutMs`. */
 async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = END_TIMEOUT_MS) {

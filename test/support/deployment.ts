@@ -41,6 +41,7 @@ import path from "node:path";
 import pg from "pg";
 import { startServerProcesses } from "./server-process";
 import type { ServerProcess } from "./server-process";
+import { hasRedisServer } from "./redis-process";
 import { TEST_POSTGRES_URL, TEST_REDIS_URL, deleteRedisKeys, requireService } from "./services";
 
 const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback);
@@ -52,6 +53,32 @@ const portOf = (url: string, fallback: number) => Number(new URL(url).port || fa
 export async function requireDeploymentServices(options: { postgres: boolean }): Promise<boolean> {
   if (!(await requireService("Redis", portOf(TEST_REDIS_URL, 6379)))) return false;
   return !options.postgres || (await requireService("PostgreSQL", portOf(TEST_POSTGRES_URL, 5432)));
+}
+
+/**
+ * For the suites that kill their own redis-server: whether it is installed and Redis and
+ * PostgreSQL answer. Skips the suite (with a warning) when not; in CI it throws instead.
+ */
+export async function requireOutageServices(suite: string): Promise<boolean> {
+  if (!hasRedisServer()) {
+    if (process.env.CI === "true") throw new Error(`redis-server is not installed; CI needs it for the ${suite}`);
+    console.warn(`skipping the ${suite}: redis-server is not installed`);
+    return false;
+  }
+  return requireDeploymentServices({ postgres: true });
+}
+
+/** Polls GET /api/ready until it answers 200; throws after `timeoutMs`. */
+export async function waitUntilReady(url: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(`${url}/api/ready`, { signal: AbortSignal.timeout(5_000) })
+      .then((r) => r.status)
+      .catch(() => 0);
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export interface TestDeploymentOptions {
